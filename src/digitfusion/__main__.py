@@ -1,0 +1,5 @@
+import sys
+
+from digitfusion.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Features: log-mel spectrograms for audio (torch, cached), MNIST-style images."""

@@ -1,0 +1,94 @@
+"""Unimodal encoders: plain nn.Modules mapping one modality to a feature vector [B, feature_dim].
+
+Each is sized for a 2-core CPU: the whole demo trains in minutes.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
+    """3x3 conv, batch norm, ReLU, and optionally 2x2 max pooling."""
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+    if pool:
+        layers.append(nn.MaxPool2d(2))
+    return nn.Sequential(*layers)
+
+
+class ImageCNN(nn.Module):
+    """MNIST images [B, 1, 28, 28] (normalised) -> features [B, feature_dim]."""
+
+    def __init__(self, width: int = 16, feature_dim: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.body = nn.Sequential(
+            conv_block(1, width, pool=False), conv_block(width, width),            # 28 -> 14
+            conv_block(width, 2 * width, pool=False), conv_block(2 * width, 2 * width),  # 14 -> 7
+            conv_block(2 * width, 4 * width, pool=False),
+        )
+        self.project = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(4 * width * 9, feature_dim),
+                                     nn.BatchNorm1d(feature_dim), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d(3)  # keep a coarse 3x3 layout: where strokes are matters for digits
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.project(self.pool(self.body(images)))
+
+
+class UtteranceNorm(nn.Module):
+    """Per-utterance normalisation of log-mel [B, 1, F, T]: each mel band minus its mean over time
+    (cepstral-mean-style: removes channel and part of the speaker colouring), then the clip's global
+    standard deviation. Only frames within 60 dB of the clip's peak count, so zero padding does not."""
+
+    def __init__(self, active_db: float = 60.0):
+        super().__init__()
+        self.active_db = active_db
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        frame_peak = feats.amax(dim=2, keepdim=True)  # [B, 1, 1, T]
+        active = (frame_peak > feats.amax(dim=(2, 3), keepdim=True) - self.active_db).float()
+        count = active.sum(dim=3, keepdim=True).clamp(min=1)
+        band_mean = (feats * active).sum(dim=3, keepdim=True) / count
+        centred = (feats - band_mean) * active
+        std = centred.pow(2).sum(dim=(2, 3), keepdim=True).div(count * feats.shape[2]).sqrt().clamp(min=1e-3)
+        return centred / std
+
+
+class AudioCNN(nn.Module):
+    """Log-mel [B, 1, n_mels, T] (dB) -> features [B, feature_dim]; global pooling, so any T works."""
+
+    def __init__(self, width: int = 12, feature_dim: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.norm = UtteranceNorm()
+        self.body = nn.Sequential(
+            conv_block(1, width), conv_block(width, 2 * width),                 # F/4, T/4
+            conv_block(2 * width, 4 * width), conv_block(4 * width, 4 * width, pool=False),
+        )
+        self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(8 * width, feature_dim),
+                                     nn.BatchNorm1d(feature_dim), nn.ReLU())
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        maps = self.body(self.norm(feats))  # [B, C, F', T']
+        pooled = torch.cat([maps.mean(dim=(2, 3)), maps.amax(dim=(2, 3))], dim=1)  # [B, 2C]
+        return self.project(pooled)
+
+
+class AudioGRU(nn.Module):
+    """Log-mel [B, 1, n_mels, T] read frame by frame by a bidirectional GRU -> features [B, feature_dim]."""
+
+    def __init__(self, n_mels: int = 64, hidden: int = 96, feature_dim: int = 128, dropout: float = 0.2):
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.norm = UtteranceNorm()
+        self.frame = nn.Sequential(nn.Linear(n_mels, hidden), nn.ReLU())
+        self.gru = nn.GRU(hidden, hidden, batch_first=True, bidirectional=True)
+        self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(4 * hidden, feature_dim),
+                                     nn.BatchNorm1d(feature_dim), nn.ReLU())
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        frames = self.norm(feats).squeeze(1).transpose(1, 2)  # [B, T, n_mels]
+        states, _ = self.gru(self.frame(frames))  # [B, T, 2 * hidden]
+        pooled = torch.cat([states.mean(dim=1), states.amax(dim=1)], dim=1)  # [B, 4 * hidden]
+        return self.project(pooled)

@@ -1,0 +1,1 @@
+"""Training: the loop, optimisation and batched data augmentation."""

@@ -1,0 +1,64 @@
+"""Training configuration: one dataclass, saved as JSON beside every checkpoint."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from digitfusion.errors import DigitfusionError
+
+
+@dataclass
+class TrainConfig:
+    model: str = "image-cnn"  # a name of models.MODELS
+    modality: str = "image"  # image | audio | pair
+    features: str = "logmel"  # logmel | seed (the seed lab's torchaudio-default front end)
+    strategy: str = "official"  # audio split protocol
+    holdout: str | None = None
+    seed: int = 0
+    epochs: int = 20
+    batch_size: int = 128
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 3e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    scheduler: str = "onecycle"  # onecycle | cosine | none
+    label_smoothing: float = 0.05
+    patience: int = 0  # early stopping on validation loss; 0 = train every epoch, keep the best
+    augment_image: list[str] = field(default_factory=lambda: ["affine"])
+    augment_audio: list[str] = field(default_factory=lambda: ["shift", "gain", "noise", "speed", "specaugment",
+                                                              "vtlp"])
+    modality_dropout: float = 0.0  # fused models: probability that a training pair loses one modality
+    model_kwargs: dict = field(default_factory=dict)
+    init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
+    limit_train_batches: float | int = 1.0  # tiny configs for tests
+    limit_val_batches: float | int = 1.0
+    devices: int = 1
+    accelerator_strategy: str = "auto"  # Lightning strategy: auto | ddp (gloo on CPU)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    def digest(self) -> str:
+        """Hash of everything that changes the result (not the device layout)."""
+        data = asdict(self)
+        for key in ("devices", "accelerator_strategy"):
+            data.pop(key)
+        return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DigitfusionError("config", f"unknown keys {', '.join(unknown)}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainConfig:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError, TypeError) as err:
+            raise DigitfusionError(path, f"not a readable training config ({err})") from None

@@ -1,0 +1,85 @@
+"""Datasets over in-memory tensors. `__getitems__` returns a whole batch with one index per key,
+so an epoch costs a few tensor gathers, never a per-item file read or feature computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from digitfusion.data.bundle import Side
+from digitfusion.data.pairs import train_pairs
+
+
+def batch_collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The dataset already returns a batch: nothing to collate."""
+    return batch
+
+
+class ArrayDataset(Dataset):
+    """Rows of named tensors of equal length: dict(image=[N,1,28,28], label=[N]) and the like."""
+
+    def __init__(self, **arrays: torch.Tensor):
+        lengths = {len(a) for a in arrays.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"arrays of different lengths: { {k: len(a) for k, a in arrays.items()} }")
+        self.arrays = arrays
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
+
+    def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        rows = torch.as_tensor(indices, dtype=torch.long)
+        return {key: array[rows] for key, array in self.arrays.items()}
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {key: array[index] for key, array in self.arrays.items()}
+
+
+class PairDataset(Dataset):
+    """(image, audio, label) pairs of one side. Fixed `pairs` [N, 2] for evaluation; without them, the
+    pairs are re-drawn at every `set_epoch` from this side's images x recordings of the same digit."""
+
+    def __init__(self, side: Side, seed: int, pairs: np.ndarray | None = None, with_waves: bool = False):
+        self.side, self.seed, self.with_waves = side, seed, with_waves
+        self.fixed = pairs is not None
+        self.pairs = torch.as_tensor(pairs if self.fixed else self._draw(0), dtype=torch.long)
+
+    def _draw(self, epoch: int) -> np.ndarray:
+        return train_pairs(self.side.image_labels.numpy(), self.side.audio_labels.numpy(), self.seed, epoch)
+
+    def set_epoch(self, epoch: int) -> None:
+        if not self.fixed:
+            self.pairs = torch.as_tensor(self._draw(epoch), dtype=torch.long)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        chosen = self.pairs[torch.as_tensor(indices, dtype=torch.long)]
+        batch = {"image": self.side.images[chosen[:, 0]], "audio": self.side.audio[chosen[:, 1]],
+                 "label": self.side.image_labels[chosen[:, 0]]}
+        if self.with_waves and self.side.waves is not None:
+            batch["wave"] = torch.from_numpy(self.side.waves[chosen[:, 1].numpy()])
+        return batch
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {key: value[0] for key, value in self.__getitems__([index]).items()}
+
+
+def side_dataset(side: Side, modality: str, seed: int, train: bool, with_waves: bool = False) -> Dataset:
+    """The dataset a model of `modality` (image | audio | pair) reads from one side."""
+    if modality == "image":
+        return ArrayDataset(image=side.images, label=side.image_labels)
+    if modality == "audio":
+        arrays = {"audio": side.audio, "label": side.audio_labels}
+        if with_waves and side.waves is not None:
+            arrays["wave"] = torch.from_numpy(side.waves)
+        return ArrayDataset(**arrays)
+    return PairDataset(side, seed, pairs=None if train else side.pairs(seed), with_waves=with_waves)
+
+
+def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+    generator = torch.Generator().manual_seed(seed)
+    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=batch_collate,
+                      generator=generator, num_workers=0)

@@ -1,0 +1,127 @@
+"""fit(): train any model of the registry from a TrainConfig, keep the best weights on validation.
+
+A run folder holds config.json, model.safetensors (best validation loss), summary.json,
+logs/metrics.csv (per-epoch curves), curves.png and checkpoints/last.ckpt (for --resume).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import warnings
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger
+
+from digitfusion.atomic import write_text
+from digitfusion.data.bundle import Bundle, load_bundle
+from digitfusion.features.mel import LogMelParams
+from digitfusion.models import MODELS, build_unimodal
+from digitfusion.report.plots import curves_figure, save
+from digitfusion.training.augment import AugmentConfig, BatchAugmenter
+from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
+from digitfusion.training.config import TrainConfig
+from digitfusion.training.data import loader, side_dataset
+from digitfusion.training.module import LitClassifier
+
+
+def feature_params(config: TrainConfig):
+    if config.features == "seed":
+        from digitfusion.features.seed import SeedMelParams
+
+        return SeedMelParams()
+    return LogMelParams()
+
+
+def build_model(config: TrainConfig) -> torch.nn.Module:
+    return build_unimodal(config.model, **config.model_kwargs)
+
+
+def build_augmenter(config: TrainConfig, params) -> BatchAugmenter | None:
+    image = tuple(config.augment_image) if config.modality in ("image", "pair") else ()
+    audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features == "logmel" else ()
+    if not image and not audio:
+        return None
+    return BatchAugmenter(AugmentConfig(image=image, audio=audio), frontend=params.frontend(), seed=config.seed)
+
+
+def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle: Bundle | None = None,
+        progress: bool = True, resume: bool = False) -> dict:
+    """Train, keep the best validation weights, write the run folder; returns the summary."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    quiet_lightning()
+    L.seed_everything(config.seed, workers=True, verbose=False)
+    params = feature_params(config)
+    bundle = bundle or load_bundle(data_root, config.strategy, config.holdout, config.seed, params=params)
+    model = build_model(config)
+    augmenter = build_augmenter(config, params)
+    needs_waves = augmenter is not None and augmenter.config.needs_waves
+    train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves)
+    val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
+    lit = LitClassifier(model, config, augmenter)
+    best = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val_loss", mode="min",
+                           save_last=True, save_weights_only=False)
+    callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])
+    trainer = L.Trainer(
+        max_epochs=config.epochs, accelerator="cpu", devices=config.devices, strategy=config.accelerator_strategy,
+        logger=CSVLogger(run_dir, name="", version="logs"), callbacks=callbacks, deterministic=True,
+        enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
+        limit_train_batches=config.limit_train_batches, limit_val_batches=config.limit_val_batches,
+        use_distributed_sampler=True)
+    start = time.perf_counter()
+    trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed),
+                loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None)
+    seconds = time.perf_counter() - start
+    if trainer.global_rank != 0:
+        return {}
+    return finish_run(run_dir, config, model, best, seconds)
+
+
+def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best: ModelCheckpoint,
+               seconds: float) -> dict:
+    """Best weights -> model.safetensors; config, summary and curves beside them."""
+    state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
+    weights = {k.removeprefix("model."): v.contiguous() for k, v in state.items() if k.startswith("model.")}
+    model.load_state_dict(weights)
+    save_weights(model, run_dir / WEIGHTS)
+    write_text(run_dir / CONFIG, config.to_json() + "\n")
+    history = read_history(run_dir / "logs" / "metrics.csv")
+    save(curves_figure(history, f"{config.model} ({config.strategy})"), run_dir / "curves.png")
+    best_epoch = int(min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)) + 1
+    summary = {"model": config.model, "modality": config.modality, "strategy": config.strategy,
+               "holdout": config.holdout, "seed": config.seed, "config_hash": config.digest(),
+               "epochs_run": len(history["val_loss"]), "best_epoch": best_epoch,
+               "val_loss": history["val_loss"][best_epoch - 1], "val_acc": history["val_acc"][best_epoch - 1],
+               "train_seconds": round(seconds, 2),
+               "parameters": sum(p.numel() for p in model.parameters())}
+    write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def read_history(metrics_csv: Path) -> dict[str, list[float]]:
+    """Per-epoch values from Lightning's CSV log (train and val metrics arrive on separate rows)."""
+    import csv
+
+    per_epoch: dict[int, dict[str, float]] = {}
+    with open(metrics_csv, newline="") as handle:
+        for row in csv.DictReader(handle):
+            epoch = per_epoch.setdefault(int(row["epoch"]), {})
+            epoch.update({k: float(v) for k, v in row.items() if v not in ("", None) and k not in ("epoch", "step")})
+    keys = ("train_loss", "train_acc", "val_loss", "val_acc")
+    return {k: [per_epoch[e][k] for e in sorted(per_epoch) if k in per_epoch[e]] for k in keys}
+
+
+def quiet_lightning() -> None:
+    """Lightning's banner lines and CPU-only hints are noise in a CLI."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+
+
+__all__ = ["MODELS", "fit", "build_model", "read_history"]

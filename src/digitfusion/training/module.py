@@ -1,0 +1,67 @@
+"""The one Lightning wrapper every model trains through (unimodal now, fused later).
+
+The model itself stays a plain nn.Module taking dict(image=..., audio=...) and returning dict(logits=...).
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from digitfusion.training.config import TrainConfig
+
+
+class LitClassifier(L.LightningModule):
+    def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None):
+        super().__init__()
+        self.model, self.config, self.augmenter = model, config, augmenter
+        self.accuracy = nn.ModuleDict({f"{s}_acc": MulticlassAccuracy(10, average="micro") for s in ("train", "val")})
+
+    def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return self.model(inputs)
+
+    def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        logits = self.model(batch)["logits"]
+        smoothing = self.config.label_smoothing if stage == "train" else 0.0
+        loss = F.cross_entropy(logits, batch["label"], label_smoothing=smoothing)
+        metric = self.accuracy[f"{stage}_acc"]
+        metric(logits, batch["label"])
+        size = len(batch["label"])
+        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=True)
+        self.log(f"{stage}_acc", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
+        return loss
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        if self.augmenter is not None:
+            with torch.no_grad():
+                batch = self.augmenter(batch)
+        return self._step(batch, "train")
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def on_train_epoch_start(self) -> None:
+        # Training pairs are re-drawn every epoch (same seed + epoch -> same pairs, on every process).
+        dataset = self.trainer.train_dataloader.dataset
+        if hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(self.current_epoch)
+
+    def configure_optimizers(self):
+        c = self.config
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        if c.optimizer == "sgd":
+            optimizer = torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        else:
+            optimizer = torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        if c.scheduler == "none":
+            return optimizer
+        steps = int(self.trainer.estimated_stepping_batches)
+        if c.scheduler == "onecycle":
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=c.lr, total_steps=max(steps, 1),
+                                                            pct_start=0.2)
+        else:
+            scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

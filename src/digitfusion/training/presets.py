@@ -1,0 +1,19 @@
+"""Per-model training defaults, chosen on validation (see docs/results.md for the runs behind them)."""
+
+from __future__ import annotations
+
+from digitfusion.training.config import TrainConfig
+
+
+def preset(model: str) -> TrainConfig:
+    if model == "seed-cnn":
+        from digitfusion.models.seed import SEED_BATCH_SIZE, SEED_EPOCHS, SEED_OPTIMIZER
+
+        # The lab's recipe as it was: SGD lr 1e-3 momentum 0.9, constant rate, no augmentation.
+        return TrainConfig(model=model, modality="audio", features="seed", epochs=SEED_EPOCHS,
+                           batch_size=SEED_BATCH_SIZE, optimizer=SEED_OPTIMIZER["name"], lr=SEED_OPTIMIZER["lr"],
+                           momentum=SEED_OPTIMIZER["momentum"], weight_decay=0.0, scheduler="none",
+                           label_smoothing=0.0, augment_image=[], augment_audio=[])
+    if model == "image-cnn":
+        return TrainConfig(model=model, modality="image", epochs=20, batch_size=128, lr=3e-3)
+    return TrainConfig(model=model, modality="audio", epochs=20, batch_size=64, lr=3e-3)

@@ -1,0 +1,54 @@
+import subprocess
+import sys
+
+import pytest
+
+from digitfusion.cli import main
+
+
+def test_split_writes_csvs_and_prints_speakers(tiny_root, tmp_path, capsys):
+    assert main(["split", "--data", str(tiny_root), "--strategy", "speaker", "--holdout", "bob",
+                 "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "bob" in out and "speakers in both train and test: none" in out
+    assert {p.name for p in (tmp_path / "s").iterdir()} == {"train.csv", "val.csv", "test.csv", "speakers.txt",
+                                                          "split.json"}
+
+
+def test_stats_prints_counts_per_side(tiny_root, capsys):
+    assert main(["data", "stats", "--data", str(tiny_root), "--strategy", "random"]) == 0
+    out = capsys.readouterr().out
+    assert "train set" in out and "test set: 120 recordings" in out and "proportion" in out
+
+
+def test_features_twice_reads_cache(tiny_root, capsys):
+    main(["features", "--data", str(tiny_root)])
+    main(["features", "--data", str(tiny_root)])
+    lines = capsys.readouterr().out.splitlines()
+    assert "computed and cached" in lines[0] and "read from cache" in lines[1]
+
+
+def test_show_draws_a_png(tiny_root, tmp_path, capsys):
+    wav = next((tiny_root / "fsdd" / "recordings").glob("*.wav"))
+    assert main(["show", str(wav), "--out", str(tmp_path / "fig.png")]) == 0
+    assert (tmp_path / "fig.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Sample rate: 8000 Hz" in capsys.readouterr().out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "bad.wav").write_text("not audio")
+    run = subprocess.run([sys.executable, "-m", "digitfusion", "show", str(tmp_path / "bad.wav"),
+                          "--out", str(tmp_path / "f.png")], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "bad.wav" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "f.png").exists()
+
+
+def test_wrong_data_root_is_named(tmp_path, capsys):
+    assert main(["split", "--data", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_unknown_option_exits_2():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["split", "--strategy", "kfold"])
+    assert exit_info.value.code == 2

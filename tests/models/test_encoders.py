@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from digitfusion.models import MODELS, build_unimodal
+from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, UtteranceNorm
+
+INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
+          "seed-cnn": (4, 1, 128, 241)}
+
+
+@pytest.mark.parametrize("encoder,shape", [(ImageCNN(), (3, 1, 28, 28)), (AudioCNN(), (3, 1, 64, 101)),
+                                           (AudioGRU(), (3, 1, 64, 101))])
+def test_encoders_give_feature_vectors(encoder, shape):
+    assert encoder.eval()(torch.randn(*shape)).shape == (3, encoder.feature_dim)
+
+
+@pytest.mark.parametrize("encoder", [AudioCNN(), AudioGRU()])
+@pytest.mark.parametrize("frames", [37, 101, 250])
+def test_audio_encoders_take_any_length(encoder, frames):
+    assert encoder.eval()(torch.randn(2, 1, 64, frames)).shape == (2, encoder.feature_dim)
+
+
+def test_utterance_norm_ignores_gain_and_padding_level():
+    feats = torch.randn(2, 1, 64, 101) * 10 - 40
+    norm = UtteranceNorm()
+    assert torch.allclose(norm(feats), norm(feats + 12.0), atol=1e-4)  # +12 dB gain changes nothing
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_every_model_overfits_one_batch(name):
+    torch.manual_seed(0)
+    model = build_unimodal(name)
+    modality = MODELS[name][0]
+    inputs = {modality: torch.randn(*INPUTS[name])}
+    labels = torch.tensor([0, 3, 5, 9])
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(40):
+        loss = torch.nn.functional.cross_entropy(model(inputs)["logits"], labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    assert loss.item() < 0.1
+    assert (model(inputs)["logits"].argmax(1) == labels).all()
+
+
+def test_missing_modality_is_a_clear_error():
+    with pytest.raises(ValueError, match="image input is missing"):
+        build_unimodal("image-cnn")({"audio": torch.zeros(1, 1, 64, 101)})

@@ -1,0 +1,72 @@
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from digitfusion.data.bundle import load_bundle
+from digitfusion.errors import DigitfusionError
+from digitfusion.training.checkpoint import load_run
+from digitfusion.training.config import TrainConfig
+from digitfusion.training.fit import fit
+
+
+def tiny(model: str, modality: str, **overrides) -> TrainConfig:
+    config = TrainConfig(model=model, modality=modality, epochs=2, batch_size=32, limit_train_batches=3,
+                         limit_val_batches=2, model_kwargs={"width": 8} if model != "audio-gru" else {})
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+@pytest.mark.parametrize("model,modality", [("image-cnn", "image"), ("audio-cnn", "audio")])
+def test_fit_writes_a_complete_run_folder(tiny_root, tmp_path, model, modality):
+    summary = fit(tiny(model, modality), tiny_root, tmp_path / "run", progress=False)
+    files = {p.name for p in (tmp_path / "run").iterdir()}
+    assert {"model.safetensors", "config.json", "summary.json", "curves.png", "logs", "checkpoints"} <= files
+    assert summary["epochs_run"] == 2 and 0.0 <= summary["val_acc"] <= 1.0
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["config_hash"] == summary["config_hash"]
+
+
+def test_checkpoint_round_trip_gives_identical_logits(tiny_root, tmp_path):
+    config = tiny("audio-cnn", "audio")
+    fit(config, tiny_root, tmp_path / "run", progress=False)
+    model, loaded_config = load_run(tmp_path / "run")
+    assert loaded_config == config
+    audio = load_bundle(tiny_root, "official")["test"].audio[:8]
+    again, _ = load_run(tmp_path / "run")
+    assert torch.equal(model({"audio": audio})["logits"], again({"audio": audio})["logits"])
+
+
+def test_tampered_or_foreign_weights_are_refused(tiny_root, tmp_path):
+    fit(tiny("image-cnn", "image"), tiny_root, tmp_path / "run", progress=False)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    config["model_kwargs"] = {"width": 12}  # a config that no longer matches the weights
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(DigitfusionError, match="shape"):
+        load_run(tmp_path / "run")
+    (tmp_path / "run" / "model.safetensors").write_bytes(b"\x80\x04 pickle, not safetensors")
+    with pytest.raises(DigitfusionError, match="safetensors"):
+        load_run(tmp_path / "run")
+
+
+def test_same_seed_same_metrics(tiny_root, tmp_path):
+    first = fit(tiny("image-cnn", "image"), tiny_root, tmp_path / "a", progress=False)
+    second = fit(tiny("image-cnn", "image"), tiny_root, tmp_path / "b", progress=False)
+    assert first["val_loss"] == second["val_loss"]
+    assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
+
+
+def test_ddp_two_cpu_processes_make_a_valid_checkpoint(tiny_root, tmp_path):
+    """The same train command with --devices 2 --strategy ddp (gloo on CPU) for a few steps."""
+    out = tmp_path / "ddp"
+    run = subprocess.run([sys.executable, "-m", "digitfusion", "train", "--data", str(tiny_root), "--model",
+                          "image-cnn", "--tiny", "--devices", "2", "--strategy", "ddp", "--out", str(out)],
+                         capture_output=True, text=True, timeout=300,
+                         env={**__import__("os").environ, "DIGITFUSION_CACHE": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stderr[-2000:]
+    model, config = load_run(out)
+    assert config.devices == 2 and config.accelerator_strategy == "ddp"
+    logits = model({"image": torch.zeros(2, 1, 28, 28)})["logits"]
+    assert logits.shape == (2, 10) and torch.isfinite(logits).all()
