@@ -6,6 +6,7 @@ from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, UtteranceN
 
 INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
           "seed-cnn": (4, 1, 128, 241)}
+PAIR = {"image": (4, 1, 28, 28), "audio": (4, 1, 64, 101)}
 
 
 @pytest.mark.parametrize("encoder,shape", [(ImageCNN(), (3, 1, 28, 28)), (AudioCNN(), (3, 1, 64, 101)),
@@ -31,7 +32,8 @@ def test_every_model_overfits_one_batch(name):
     torch.manual_seed(0)
     model = build_unimodal(name)
     modality = MODELS[name][0]
-    inputs = {modality: torch.randn(*INPUTS[name])}
+    shapes = PAIR if modality == "pair" else {modality: INPUTS[name]}
+    inputs = {key: torch.randn(*shape) for key, shape in shapes.items()}
     labels = torch.tensor([0, 3, 5, 9])
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     for _ in range(40):

@@ -32,7 +32,7 @@ class Side:
     audio: torch.Tensor  # [M, 1, n_mels, T] log-mel dB
     audio_labels: torch.Tensor  # [M]
     audio_paths: list[str]
-    waves: np.ndarray  # [M, clip_samples] the clips the features came from
+    waves: np.ndarray | None  # [M, clip_samples] the clips the features came from (None for the seed front end)
 
     def pairs(self, seed: int) -> np.ndarray:
         """Fixed evaluation pairs [N, 2] (image row, audio row) of this side."""
@@ -70,5 +70,5 @@ def load_bundle(root: str | os.PathLike, strategy: str = "official", holdout: st
             images=torch.from_numpy(normalise(images[rows])), image_labels=torch.from_numpy(labels[rows]),
             image_index=rows, audio=torch.from_numpy(feats.logmel[audio_rows]),
             audio_labels=torch.tensor([r.digit for r in recs], dtype=torch.int64),
-            audio_paths=[r.path for r in recs], waves=feats.waves[audio_rows])
+            audio_paths=[r.path for r in recs], waves=None if feats.waves is None else feats.waves[audio_rows])
     return Bundle(split, sides, params, feats.from_cache)

@@ -18,13 +18,13 @@ def conv_block(c_in: int, c_out: int, pool: bool = True) -> nn.Sequential:
 
 
 class ImageCNN(nn.Module):
-    """MNIST images [B, 1, 28, 28] (normalised) -> features [B, feature_dim]."""
+    """MNIST images [B, in_channels, 28, 28] (normalised) -> features [B, feature_dim]."""
 
-    def __init__(self, width: int = 16, feature_dim: int = 128, dropout: float = 0.2):
+    def __init__(self, width: int = 16, feature_dim: int = 128, dropout: float = 0.2, in_channels: int = 1):
         super().__init__()
         self.feature_dim = feature_dim
         self.body = nn.Sequential(
-            conv_block(1, width, pool=False), conv_block(width, width),            # 28 -> 14
+            conv_block(in_channels, width, pool=False), conv_block(width, width),            # 28 -> 14
             conv_block(width, 2 * width, pool=False), conv_block(2 * width, 2 * width),  # 14 -> 7
             conv_block(2 * width, 4 * width, pool=False),
         )

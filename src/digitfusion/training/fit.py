@@ -21,6 +21,7 @@ from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
 from digitfusion.features.mel import LogMelParams
 from digitfusion.models import MODELS, build_unimodal
+from digitfusion.models.fusion import IntermediateFusion
 from digitfusion.report.plots import curves_figure, save
 from digitfusion.training.augment import AugmentConfig, BatchAugmenter
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
@@ -37,8 +38,19 @@ def feature_params(config: TrainConfig):
     return LogMelParams()
 
 
-def build_model(config: TrainConfig) -> torch.nn.Module:
-    return build_unimodal(config.model, **config.model_kwargs)
+def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Module:
+    """The config's architecture; with `initialise`, fused encoders start from the unimodal runs named
+    in `config.init_from` ({"image": run_dir, "audio": run_dir})."""
+    model = build_unimodal(config.model, **config.model_kwargs)
+    if initialise and config.init_from and isinstance(model, IntermediateFusion):
+        from digitfusion.training.checkpoint import load_run
+
+        for modality in ("image", "audio"):
+            if modality not in config.init_from:
+                continue
+            unimodal, _ = load_run(config.init_from[modality])
+            getattr(model, f"{modality}_encoder").load_state_dict(unimodal.encoder.state_dict())
+    return model
 
 
 def build_augmenter(config: TrainConfig, params) -> BatchAugmenter | None:
@@ -46,7 +58,8 @@ def build_augmenter(config: TrainConfig, params) -> BatchAugmenter | None:
     audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features == "logmel" else ()
     if not image and not audio:
         return None
-    return BatchAugmenter(AugmentConfig(image=image, audio=audio), frontend=params.frontend(), seed=config.seed)
+    augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db))
+    return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed)
 
 
 def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle: Bundle | None = None,
@@ -58,7 +71,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     L.seed_everything(config.seed, workers=True, verbose=False)
     params = feature_params(config)
     bundle = bundle or load_bundle(data_root, config.strategy, config.holdout, config.seed, params=params)
-    model = build_model(config)
+    model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params)
     needs_waves = augmenter is not None and augmenter.config.needs_waves
     train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves)
@@ -122,6 +135,8 @@ def quiet_lightning() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*GPU available but not used.*")
+    warnings.filterwarnings("ignore", ".*LeafSpec.*")
+    warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
 
 
 __all__ = ["MODELS", "fit", "build_model", "read_history"]

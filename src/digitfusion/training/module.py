@@ -14,6 +14,15 @@ from torchmetrics.classification import MulticlassAccuracy
 from digitfusion.training.config import TrainConfig
 
 
+def drop_modalities(batch: dict[str, torch.Tensor], p: float) -> dict[str, torch.Tensor]:
+    """Modality dropout: each pair loses, with probability p, its image or its audio (one, at random),
+    so a fused model learns to answer from what is present. Returns masks [B] (1 = present)."""
+    size = len(batch["label"])
+    dropped = torch.rand(size) < p
+    image_lost = torch.rand(size) < 0.5
+    return {**batch, "image_mask": (~(dropped & image_lost)).float(), "audio_mask": (~(dropped & ~image_lost)).float()}
+
+
 class LitClassifier(L.LightningModule):
     def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None):
         super().__init__()
@@ -38,6 +47,8 @@ class LitClassifier(L.LightningModule):
         if self.augmenter is not None:
             with torch.no_grad():
                 batch = self.augmenter(batch)
+        if self.config.modality_dropout > 0:
+            batch = drop_modalities(batch, self.config.modality_dropout)
         return self._step(batch, "train")
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:

@@ -1,0 +1,57 @@
+"""`demo` (train + evaluate + report) and `evaluate` (score the trained models again, write tables)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from digitfusion.cli.common import add_data_option
+from digitfusion.paths import require_data_root, runs_dir
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    from digitfusion.pipeline.configs import CONFIGS
+
+    demo = commands.add_parser("demo", help="the whole pipeline: models, every fusion strategy, evaluation, report")
+    evaluate = commands.add_parser("evaluate", help="evaluate the trained models of a pipeline folder, "
+                                                    "write tables and figures")
+    for parser, run in ((demo, run_demo), (evaluate, run_evaluate)):
+        add_data_option(parser)
+        parser.add_argument("--config", "--protocol", dest="config", choices=sorted(CONFIGS), default="demo",
+                            help="pipeline size: tiny (tests), demo (minutes), full (6 folds x 3 seeds)")
+        parser.add_argument("--out", metavar="DIR", help="pipeline folder (default: runs/CONFIG)")
+        parser.set_defaults(run=run)
+    demo.add_argument("--force", action="store_true", help="retrain every model even if a current one exists")
+    demo.add_argument("--progress", action="store_true", help="show Lightning's per-epoch progress bars")
+
+
+def _out(args: argparse.Namespace) -> Path:
+    return Path(args.out) if args.out else runs_dir() / args.config
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from digitfusion.pipeline.run import run_pipeline
+
+    root = require_data_root(args.data)
+    summary = run_pipeline(args.config, root, _out(args), force=args.force, progress=args.progress,
+                           command=shlex.join(["digitfusion", *sys.argv[1:]]))
+    print_summary(summary, _out(args))
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from digitfusion.pipeline.run import run_pipeline
+
+    root = require_data_root(args.data)
+    summary = run_pipeline(args.config, root, _out(args), command=shlex.join(["digitfusion", *sys.argv[1:]]),
+                           train=False)
+    print_summary(summary, _out(args))
+    return 0
+
+
+def print_summary(summary: dict, out: Path) -> None:
+    for group, table in summary.items():
+        print(f"\n## {group}\n\n{table}")
+    print(f"\nreport: {out / 'report.html'} (and report.md)")

@@ -1,0 +1,1 @@
+"""Evaluation: metrics over seeds and degraded test conditions."""

@@ -1,0 +1,121 @@
+"""Degradations of the test side, for the robustness protocol. Each is deterministic given its seed and never
+changes its input in place (a condition that degrades nothing returns the input itself).
+
+Images are MNIST-normalised [N, 1, 28, 28]; waveforms are [M, N] at the FSDD rate.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from digitfusion.features.image import MNIST_MEAN, MNIST_STD
+from digitfusion.training.augment import IMAGE_BACKGROUND, add_noise
+
+SNRS_DB: tuple[float | None, ...] = (None, 20, 10, 5, 0, -5)  # None = clean audio
+IMAGE_NOISE_SIGMAS = (0.0, 0.25, 0.5, 0.75, 1.0)  # std of pixel noise, in [0, 1] pixel units
+OCCLUSION_FRACTIONS = (0.0, 0.25, 0.4, 0.55, 0.7)  # fraction of the image area hidden
+
+
+def _generator(seed: int) -> torch.Generator:
+    """A CPU generator seeded with `seed` (draws are moved to the data's device, so results match across devices)."""
+    return torch.Generator().manual_seed(seed)
+
+
+def _eigh_one_thread(matrix: Tensor) -> tuple[Tensor, Tensor]:
+    """torch.linalg.eigh of a small symmetric matrix [D, D] (D = 784 takes ~0.1 s) on one CPU thread: with its
+    threads competing for busy cores, multi-threaded LAPACK took ~10 s for the same matrix."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return torch.linalg.eigh(matrix)
+    finally:
+        torch.set_num_threads(threads)
+
+
+class PCAImages:
+    """Images rebuilt from their first principal components (AV-MNIST keeps 25 % of them), fit on train images.
+
+    The basis is the eigenvectors of the pixel scatter matrix [D, D], accumulated in float64 over chunks: the same
+    components as an SVD of the centred data [N, D], without a float64 copy of the whole train set."""
+
+    def __init__(self, keep: float = 0.25, chunk: int = 8192) -> None:
+        """`keep`: fraction of the D = H x W components kept (0.25 of 784 -> 196)."""
+        if not 0.0 < keep <= 1.0:
+            raise ValueError(f"keep must be in (0, 1], got {keep}")
+        self.keep, self.chunk = keep, chunk
+        self.mean: Tensor | None = None  # [D] float64
+        self.components: Tensor | None = None  # [k, D] float64, rows orthonormal, by decreasing variance
+        self.variances: Tensor | None = None  # [D] float64, variance along every component, decreasing
+
+    def fit(self, images: Tensor) -> PCAImages:
+        """Fit the mean and basis on images [N, 1, H, W] (the train set only). Returns self."""
+        flat = images.reshape(images.shape[0], -1)
+        mean = flat.double().mean(dim=0)
+        scatter = torch.zeros(flat.shape[1], flat.shape[1], dtype=torch.float64, device=flat.device)
+        for start in range(0, flat.shape[0], self.chunk):
+            centred = flat[start : start + self.chunk].double() - mean
+            scatter += centred.T @ centred
+        eigvals, eigvecs = _eigh_one_thread(scatter.cpu())  # ascending
+        k = max(1, round(self.keep * flat.shape[1]))
+        self.mean = mean.cpu()
+        self.variances = eigvals.flip(0).clamp(min=0.0)
+        self.components = eigvecs.flip(1)[:, :k].T.contiguous()
+        return self
+
+    @property
+    def k(self) -> int:
+        """Number of kept components."""
+        return self._fitted()[1].shape[0]
+
+    def transform(self, images: Tensor) -> Tensor:
+        """Project images [N, 1, H, W] onto the kept components and add the mean back -> [N, 1, H, W]."""
+        mean, components = (t.to(images.device, images.dtype) for t in self._fitted())
+        centred = images.reshape(images.shape[0], -1) - mean
+        return ((centred @ components.T) @ components + mean).reshape(images.shape)
+
+    def explained_variance(self) -> float:
+        """Fraction of the train set's pixel variance carried by the kept components."""
+        self._fitted()
+        return float(self.variances[: self.k].sum() / self.variances.sum().clamp(min=1e-30))
+
+    def _fitted(self) -> tuple[Tensor, Tensor]:
+        """(mean, components), or an error when fit has not run."""
+        if self.mean is None or self.components is None:
+            raise RuntimeError("PCAImages.fit must run before transform")
+        return self.mean, self.components
+
+
+def image_noise(images: Tensor, sigma: float, seed: int) -> Tensor:
+    """Gaussian pixel noise of std `sigma` in [0, 1] pixel units on normalised images [N, 1, H, W]: de-normalise,
+    add, clip to [0, 1] (a real pixel cannot leave that range), re-normalise. sigma 0 returns the input."""
+    if sigma == 0:
+        return images
+    noise = torch.randn(images.shape, generator=_generator(seed), dtype=images.dtype).to(images.device)
+    pixels = (images * MNIST_STD + MNIST_MEAN + sigma * noise).clamp(0.0, 1.0)
+    return (pixels - MNIST_MEAN) / MNIST_STD
+
+
+def occlude(images: Tensor, fraction: float, seed: int) -> Tensor:
+    """One random axis-aligned square per image covering `fraction` of its area (side rounded to whole pixels),
+    set to the background (black). [N, 1, H, W] -> [N, 1, H, W]; fraction 0 returns the input."""
+    n, _, h, w = images.shape
+    side = min(h, w, round(math.sqrt(fraction * h * w)))
+    if side == 0:
+        return images
+    gen = _generator(seed)
+    top = torch.randint(0, h - side + 1, (n, 1, 1), generator=gen).to(images.device)
+    left = torch.randint(0, w - side + 1, (n, 1, 1), generator=gen).to(images.device)
+    rows = torch.arange(h, device=images.device).view(1, h, 1)
+    cols = torch.arange(w, device=images.device).view(1, 1, w)
+    inside = (rows >= top) & (rows < top + side) & (cols >= left) & (cols < left + side)
+    return images.masked_fill(inside.unsqueeze(1), IMAGE_BACKGROUND)
+
+
+def noisy_waves(waves: Tensor, snr_db: float | None, seed: int) -> Tensor:
+    """White noise at `snr_db` over each clip's active power ([M, N] -> [M, N]); None returns the input."""
+    if snr_db is None:
+        return waves
+    return add_noise(waves, snr_db, _generator(seed))

@@ -1,0 +1,1 @@
+"""The whole experiment: splits, unimodal models, every fusion strategy, evaluation, report."""

@@ -1,0 +1,49 @@
+"""The three sizes of the same pipeline (DESIGN.md): tiny (tests), demo (`make demo`), full (docs/results.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from digitfusion.errors import DigitfusionError
+
+
+@dataclass
+class PipelineConfig:
+    name: str
+    protocols: list[str]  # "official", "speaker" (default held-out speaker), "speaker:NAME", "speaker:*" (6 folds)
+    seeds: list[int]
+    image: dict = field(default_factory=dict)  # TrainConfig overrides per model family
+    audio: dict = field(default_factory=dict)
+    seed_cnn: dict = field(default_factory=dict)
+    early: dict = field(default_factory=dict)
+    fusion: dict = field(default_factory=dict)  # concat / attention / gated (encoders start from unimodal runs)
+    test_pairs: int | None = None  # cap on evaluation pairs (tiny only); None = every test image
+    robustness: bool = True  # SNR / image-corruption sweeps
+
+
+FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, noise_snr_db=[-10.0, 30.0],
+                       augment_image=["affine", "erasing"])
+TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
+
+CONFIGS = {
+    "tiny": PipelineConfig(
+        "tiny", ["official", "speaker"], [0],
+        image={**TINY_LIMITS, "model_kwargs": {"width": 8}}, audio={**TINY_LIMITS, "model_kwargs": {"width": 8}},
+        seed_cnn=TINY_LIMITS, early={**TINY_LIMITS, "model_kwargs": {"width": 8}},
+        fusion={**FUSION_DEFAULTS, **TINY_LIMITS, "model_kwargs": {"image": {"width": 8}, "audio": {"width": 8}}},
+        test_pairs=200, robustness=True),
+    "demo": PipelineConfig(
+        "demo", ["official", "speaker"], [0],
+        image={"epochs": 15}, audio={"epochs": 15}, seed_cnn={"epochs": 10}, early={"epochs": 10, "lr": 3e-3},
+        fusion={**FUSION_DEFAULTS, "epochs": 3}),
+    "full": PipelineConfig(
+        "full", ["official", "speaker:*"], [0, 1, 2],
+        image={"epochs": 30}, audio={"epochs": 30}, seed_cnn={}, early={"epochs": 20, "lr": 3e-3},
+        fusion=dict(FUSION_DEFAULTS)),
+}
+
+
+def get_config(name: str) -> PipelineConfig:
+    if name not in CONFIGS:
+        raise DigitfusionError(name, f"unknown pipeline config (choose from {', '.join(CONFIGS)})")
+    return CONFIGS[name]

@@ -1,0 +1,102 @@
+import math
+
+import pytest
+import torch
+
+from digitfusion.evaluation.conditions import (
+    IMAGE_NOISE_SIGMAS,
+    OCCLUSION_FRACTIONS,
+    SNRS_DB,
+    PCAImages,
+    image_noise,
+    noisy_waves,
+    occlude,
+)
+from digitfusion.training.augment import IMAGE_BACKGROUND, active_power
+
+
+def blobs(n: int, seed: int) -> torch.Tensor:
+    """[n, 1, 28, 28] images with structure (a few smooth patterns mixed) plus pixel noise, as PCA sees digits."""
+    seeds = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    patterns = torch.nn.functional.avg_pool2d(seeds, 5, stride=1, padding=2).view(8, 784)  # shared by all sets
+    gen = torch.Generator().manual_seed(seed)
+    mixed = torch.randn(n, 8, generator=gen) @ patterns + 0.1 * torch.randn(n, 784, generator=gen)
+    return mixed.view(n, 1, 28, 28)
+
+
+def test_constants():
+    assert SNRS_DB[0] is None and len(SNRS_DB) == 6
+    assert IMAGE_NOISE_SIGMAS[0] == 0.0 and OCCLUSION_FRACTIONS[0] == 0.0
+
+
+def test_pca_full_keep_reconstructs_exactly():
+    train = blobs(200, 1)
+    pca = PCAImages(keep=1.0).fit(train)
+    assert pca.k == 784
+    assert torch.allclose(pca.transform(blobs(50, 2)), blobs(50, 2), atol=1e-4)
+    assert pca.explained_variance() == pytest.approx(1.0)
+
+
+def test_pca_error_shrinks_with_more_components():
+    train = blobs(300, 1)
+    quarter, twentieth = PCAImages().fit(train), PCAImages(keep=0.05).fit(train)
+    assert quarter.k == 196 and twentieth.k == 39
+    err_quarter = (quarter.transform(train) - train).square().mean()
+    err_twentieth = (twentieth.transform(train) - train).square().mean()
+    assert 0 < err_quarter < err_twentieth
+    assert twentieth.explained_variance() < quarter.explained_variance() < 1.0
+    assert quarter.transform(train).shape == train.shape
+
+
+def test_pca_uses_only_the_fitted_images():
+    train, test = blobs(300, 1), blobs(100, 2) + 0.5 * torch.randn(100, 1, 28, 28)
+    from_train = PCAImages().fit(train).transform(test)
+    from_test = PCAImages().fit(test).transform(test)
+    assert not torch.allclose(from_train, from_test, atol=1e-3)
+
+
+def test_pca_needs_fit():
+    with pytest.raises(RuntimeError):
+        PCAImages().transform(blobs(2, 0))
+
+
+def test_image_noise():
+    images = blobs(20, 3)
+    assert torch.equal(image_noise(images, 0.0, seed=0), images)
+    noisy = image_noise(images, 0.5, seed=7)
+    assert torch.equal(noisy, image_noise(images, 0.5, seed=7))
+    assert not torch.equal(noisy, image_noise(images, 0.5, seed=8))
+    assert noisy.shape == images.shape
+    pixels = noisy * 0.3081 + 0.1307  # back to [0, 1]: clipped there
+    assert pixels.min() >= -1e-6 and pixels.max() <= 1 + 1e-6
+
+
+@pytest.mark.parametrize("fraction", [0.25, 0.4, 0.7])
+def test_occlusion_covers_the_fraction(fraction):
+    ink = torch.full((32, 1, 28, 28), 2.0)
+    hidden = occlude(ink, fraction, seed=0) == IMAGE_BACKGROUND
+    covered = hidden.float().mean(dim=(1, 2, 3))
+    side = round(math.sqrt(fraction * 784))
+    assert torch.allclose(covered, torch.full_like(covered, side * side / 784))
+    assert (covered - fraction).abs().max() < 0.03
+    assert not torch.equal(hidden[0], hidden[1])  # a new place per image
+
+
+def test_occlusion_seeds_and_identity():
+    images = blobs(8, 4)
+    assert torch.equal(occlude(images, 0.0, seed=0), images)
+    assert torch.equal(occlude(images, 0.4, seed=1), occlude(images, 0.4, seed=1))
+    assert not torch.equal(occlude(images, 0.4, seed=1), occlude(images, 0.4, seed=2))
+
+
+def test_noisy_waves():
+    gen = torch.Generator().manual_seed(0)
+    waves = torch.zeros(4, 8000)
+    waves[:, 1000:5000] = torch.sin(torch.linspace(0, 400, 4000)) * torch.rand(4, 1, generator=gen)
+    assert torch.equal(noisy_waves(waves, None, seed=0), waves)
+    for snr in (20, 0, -5):
+        noisy = noisy_waves(waves, snr, seed=3)
+        measured = 10 * torch.log10(active_power(waves) / (noisy - waves).square().mean(dim=-1))
+        assert torch.allclose(measured, torch.full_like(measured, float(snr)), atol=0.05)
+    assert torch.equal(noisy_waves(waves, 10, seed=3), noisy_waves(waves, 10, seed=3))
+    assert not torch.equal(noisy_waves(waves, 10, seed=3), noisy_waves(waves, 10, seed=4))
