@@ -23,6 +23,12 @@ def register(commands: argparse._SubParsersAction) -> None:
                             help="pipeline size: tiny (tests), demo (minutes), full (6 folds x 3 seeds)")
         parser.add_argument("--out", metavar="DIR", help="pipeline folder (default: runs/CONFIG)")
         parser.set_defaults(run=run)
+    unimodal = commands.add_parser("unimodal", help="unimodal results table over seeds and splits "
+                                                    "+ augmentation ablation on validation")
+    add_data_option(unimodal)
+    unimodal.add_argument("--config", choices=("tiny", "full"), default="full")
+    unimodal.add_argument("--out", metavar="DIR", help="folder (default: runs/unimodal-CONFIG)")
+    unimodal.set_defaults(run=run_unimodal_cmd)
     demo.add_argument("--force", action="store_true", help="retrain every model even if a current one exists")
     demo.add_argument("--progress", action="store_true", help="show Lightning's per-epoch progress bars")
 
@@ -48,6 +54,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     summary = run_pipeline(args.config, root, _out(args), command=shlex.join(["digitfusion", *sys.argv[1:]]),
                            train=False)
     print_summary(summary, _out(args))
+    return 0
+
+
+def run_unimodal_cmd(args: argparse.Namespace) -> int:
+    from digitfusion.pipeline.unimodal import run_unimodal
+
+    root = require_data_root(args.data)
+    out = Path(args.out) if args.out else runs_dir() / f"unimodal-{args.config}"
+    print(run_unimodal(args.config, root, out, command=shlex.join(["digitfusion", *sys.argv[1:]])))
+    print(f"table: {out / 'results.md'}")
     return 0
 
 

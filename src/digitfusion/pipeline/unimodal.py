@@ -1,0 +1,143 @@
+"""The unimodal results table (image CNN, audio CNN, the seed lab's CNN) over seeds and splits, plus
+an augmentation ablation scored on VALIDATION. Test sides are read once each, after training.
+
+`digitfusion unimodal --config full` writes `results.md` with the command, date and machine.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import torch
+
+from digitfusion.atomic import write_text
+from digitfusion.data.bundle import load_bundle
+from digitfusion.errors import DigitfusionError
+from digitfusion.evaluation.metrics import format_mean_std, scores
+from digitfusion.evaluation.strategies import unimodal_logits
+from digitfusion.features.seed import SeedMelParams
+from digitfusion.pipeline.run import setup_logging, versions
+from digitfusion.pipeline.train_all import ensure_run, expand_protocols, make_config, protocol_parts
+from digitfusion.training.checkpoint import load_run
+from digitfusion.training.fit import quiet_lightning
+
+log = logging.getLogger("digitfusion")
+AUDIO_OPS = ["shift", "gain", "noise", "speed", "specaugment", "vtlp"]
+
+
+@dataclass
+class UnimodalConfig:
+    name: str
+    seeds: list[int]
+    protocols: list[str]  # audio protocols; the image model has one protocol (MNIST train/test)
+    overrides: dict = field(default_factory=dict)  # per model name
+    ablation_protocol: str | None = "speaker:theo"
+    ablation_seed: int = 0
+
+
+TINY = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
+UNIMODAL_CONFIGS = {
+    "tiny": UnimodalConfig("tiny", [0], ["official", "speaker:theo"],
+                           {m: TINY for m in ("image-cnn", "audio-cnn", "seed-cnn")}),
+    "full": UnimodalConfig("full", [0, 1, 2], ["official", "random", "speaker:*"],
+                           {"image-cnn": {"epochs": 30}, "audio-cnn": {"epochs": 20}, "seed-cnn": {}}),
+}
+
+
+def test_accuracy(run_dir: Path, items: torch.Tensor, labels: torch.Tensor, modality: str) -> dict:
+    model, _ = load_run(run_dir)
+    return scores(unimodal_logits(model, modality, items).softmax(1), labels)
+
+
+def run_unimodal(config_name: str, root: Path, out: Path, command: str = "") -> str:
+    setup_logging()
+    quiet_lightning()
+    if config_name not in UNIMODAL_CONFIGS:
+        raise DigitfusionError(config_name, f"unknown unimodal config (choose from {', '.join(UNIMODAL_CONFIGS)})")
+    config = UNIMODAL_CONFIGS[config_name]
+    start = time.perf_counter()
+    rows: dict[tuple[str, str], list[dict]] = {}
+    for seed in config.seeds:
+        for protocol in expand_protocols(config.protocols, root):
+            strategy, holdout = protocol_parts(protocol)
+            bundle = load_bundle(root, strategy, holdout, seed)
+            name = bundle.split.name
+            if protocol == config.protocols[0]:
+                run = out / f"seed{seed}" / "image-cnn"
+                ensure_run(make_config("image-cnn", "official", seed, config.overrides.get("image-cnn", {})), root,
+                           run, bundle, False, False)
+                rows.setdefault(("image-cnn", "MNIST test"), []).append(
+                    {"seed": seed, **test_accuracy(run, bundle["test"].images, bundle["test"].image_labels, "image")})
+            run = out / f"seed{seed}" / name / "audio-cnn"
+            ensure_run(make_config("audio-cnn", protocol, seed, config.overrides.get("audio-cnn", {})), root, run,
+                       bundle, False, False)
+            rows.setdefault(("audio-cnn", strategy), []).append(
+                {"seed": seed, "fold": holdout, **test_accuracy(run, bundle["test"].audio, bundle["test"].audio_labels,
+                                                                 "audio")})
+            seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
+            run = out / f"seed{seed}" / name / "seed-cnn"
+            ensure_run(make_config("seed-cnn", protocol, seed, config.overrides.get("seed-cnn", {})), root, run,
+                       seed_bundle, False, False)
+            rows.setdefault(("seed-cnn (lab baseline)", strategy), []).append(
+                {"seed": seed, "fold": holdout,
+                 **test_accuracy(run, seed_bundle["test"].audio, seed_bundle["test"].audio_labels, "audio")})
+    ablation = run_ablation(config, root, out) if config.ablation_protocol else {}
+    text = render(config, rows, ablation, command, time.perf_counter() - start)
+    write_text(out / "results.md", text)
+    write_text(out / "results.json", json.dumps({"rows": {f"{k[0]}|{k[1]}": v for k, v in rows.items()},
+                                                 "ablation": ablation}, indent=1) + "\n")
+    return text
+
+
+def ablation_variants() -> dict[str, dict]:
+    """Audio: none, all, all minus each op. Image: none, affine, affine+elastic, affine+erasing."""
+    variants = {"audio: none": {"augment_audio": []}, "audio: all": {"augment_audio": AUDIO_OPS}}
+    variants.update({f"audio: all - {op}": {"augment_audio": [o for o in AUDIO_OPS if o != op]} for op in AUDIO_OPS})
+    for ops in ([], ["affine"], ["affine", "elastic"], ["affine", "erasing"]):
+        variants[f"image: {'+'.join(ops) or 'none'}"] = {"augment_image": ops}
+    return variants
+
+
+def run_ablation(config: UnimodalConfig, root: Path, out: Path) -> dict[str, dict]:
+    """Which augmentations help, measured on the validation side only."""
+    strategy, holdout = protocol_parts(config.ablation_protocol)
+    seed = config.ablation_seed
+    bundle = load_bundle(root, strategy, holdout, seed)
+    results = {}
+    for label, change in ablation_variants().items():
+        model = "audio-cnn" if label.startswith("audio") else "image-cnn"
+        protocol = config.ablation_protocol if model == "audio-cnn" else "official"
+        overrides = {**config.overrides.get(model, {}), **change}
+        run = out / "ablation" / label.replace(": ", "-").replace(" ", "").replace("+", "_")
+        summary = ensure_run(make_config(model, protocol, seed, overrides), root, run, bundle, False, False)
+        results[label] = {"val_acc": summary["val_acc"], "val_loss": summary["val_loss"]}
+    return results
+
+
+def render(config: UnimodalConfig, rows: dict, ablation: dict, command: str, seconds: float) -> str:
+    info = versions()
+    lines = ["# Unimodal results", "", f"Command: `{command}`  ", f"Date: {date.today().isoformat()}, machine: "
+             f"{info['system']} ({torch.get_num_threads()} threads), torch {info['torch']}, "
+             f"wall time {seconds / 60:.1f} min.", "",
+             "Test accuracy, each test side read once after training (best epoch chosen on validation). "
+             "Mean ± std over seeds; for `speaker` each seed's value is the mean of the leave-one-speaker-out folds.",
+             "", "| model | split | test accuracy % | seeds | per fold (seed 0) |", "|---|---|---|---|---|"]
+    for (model, split), entries in rows.items():
+        per_seed: dict[int, list[float]] = {}
+        for entry in entries:
+            per_seed.setdefault(entry["seed"], []).append(entry["acc"])
+        values = [sum(v) / len(v) for _, v in sorted(per_seed.items())]
+        folds = ", ".join(f"{e['fold']} {100 * e['acc']:.1f}" for e in entries if e["seed"] == config.seeds[0]
+                          and e.get("fold"))
+        lines.append(f"| {model} | {split} | {format_mean_std(values)} | {len(values)} | {folds or '—'} |")
+    if ablation:
+        lines += ["", f"## Augmentation ablation (validation, protocol `{config.ablation_protocol}`, "
+                      f"seed {config.ablation_seed})", "", "| variant | val accuracy % | val loss |", "|---|---|---|"]
+        lines += [f"| {k} | {100 * v['val_acc']:.2f} | {v['val_loss']:.4f} |" for k, v in ablation.items()]
+    return "\n".join(lines) + "\n"
+
