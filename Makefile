@@ -16,12 +16,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
+# Data: the lookup order of DESIGN.md, and a download into ./data when nothing is found.
 demo: $(STAMP)
-	$(BIN)/digitfusion data verify
-	$(BIN)/digitfusion split --strategy official
-	$(BIN)/digitfusion split --strategy speaker --holdout theo
-	$(BIN)/digitfusion split --strategy random --seed 0
-	$(BIN)/digitfusion features
+	$(BIN)/digitfusion data verify || $(BIN)/digitfusion data fetch
+	$(BIN)/digitfusion demo --config demo --out runs/demo
+	$(BIN)/digitfusion export --run runs/demo --out model
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,3 +29,23 @@ def real_root() -> Path:
     if root is None or not (root / "fsdd" / "recordings").is_dir():
         pytest.skip("no real data root found: set DIGITFUSION_DATA or put the data in ./data or ../shared/data")
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(real_root, tmp_path_factory) -> Path:
+    """The whole pipeline on the real data with the tiny config (a few batches per model), run once."""
+    from digitfusion.pipeline.run import run_pipeline
+
+    out = tmp_path_factory.mktemp("tiny-pipeline")
+    run_pipeline("tiny", real_root, out, command="digitfusion demo --config tiny")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_pipeline, real_root, tmp_path_factory) -> Path:
+    """The tiny pipeline's attention model, exported to ONNX."""
+    from digitfusion.export.build import export_model
+
+    out = tmp_path_factory.mktemp("tiny-model") / "model"
+    export_model(tiny_pipeline, out, real_root)
+    return out

@@ -52,3 +52,11 @@ def test_unknown_option_exits_2():
     with pytest.raises(SystemExit) as exit_info:
         main(["split", "--strategy", "kfold"])
     assert exit_info.value.code == 2
+
+
+def test_cli_model_names_match_the_registry():
+    from digitfusion.cli.model_cmds import TRAINED_FUSIONS as CLI_FUSIONS
+    from digitfusion.cli.train_cmds import MODEL_NAMES
+    from digitfusion.models import MODELS, TRAINED_FUSIONS
+
+    assert set(MODEL_NAMES) == set(MODELS) and set(CLI_FUSIONS) == set(TRAINED_FUSIONS)

@@ -49,3 +49,8 @@ def test_every_model_overfits_one_batch(name):
 def test_missing_modality_is_a_clear_error():
     with pytest.raises(ValueError, match="image input is missing"):
         build_unimodal("image-cnn")({"audio": torch.zeros(1, 1, 64, 101)})
+
+
+def test_image_pooling_equals_adaptive_pooling_on_mnist_maps():
+    maps = torch.randn(2, 8, 7, 7)
+    assert torch.allclose(ImageCNN().pool(maps), torch.nn.AdaptiveAvgPool2d(3)(maps))

@@ -24,6 +24,7 @@ class LogMelParams:
     top_db: float = 80.0
     clip_samples: int = 8000  # every clip is trimmed of silence then centred in 1 s: fixed [64, 101]
     trim_db: float = 35.0  # frames quieter than peak - trim_db at either end are silence
+    stft: str = "dft-conv1d"  # how the STFT is computed (part of the cache key)
 
     @property
     def n_frames(self) -> int:

@@ -1,0 +1,83 @@
+"""`export` (run -> ONNX model folder) and `predict` (user files -> JSON), the second without torch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from digitfusion.cli.common import add_data_option
+from digitfusion.errors import DigitfusionError
+
+TRAINED_FUSIONS = ("early", "concat", "attention", "gated")  # models.TRAINED_FUSIONS, without importing torch
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser("export", help="export a trained fused model to ONNX (+ card, checksums)")
+    export.add_argument("--run", default="runs/demo", metavar="DIR", help="pipeline folder (default: runs/demo)")
+    export.add_argument("--out", default="model", metavar="DIR", help="model folder to write (default: model/)")
+    export.add_argument("--strategy", default="attention", choices=TRAINED_FUSIONS)
+    export.add_argument("--protocol", default="official", help="protocol folder of the run (default: official)")
+    export.add_argument("--seed", type=int, default=0)
+    add_data_option(export)
+    export.set_defaults(run=run_export)
+
+    predict = commands.add_parser("predict", help="recognise a digit from an image, a recording, or both")
+    predict.add_argument("--image", metavar="IMG", help="photo or drawing of one digit")
+    predict.add_argument("--audio", metavar="WAV", help="recording of one spoken digit")
+    predict.add_argument("--batch", metavar="CSV", help="CSV with `image,audio` columns: one JSON line per row")
+    predict.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
+    predict.add_argument("--json", action="store_true", help="print the full JSON answer")
+    predict.set_defaults(run=run_predict)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    import warnings
+
+    from digitfusion.export.build import export_model
+    from digitfusion.paths import require_data_root
+
+    warnings.filterwarnings("ignore")
+    result = export_model(args.run, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
+                          strategy=args.strategy)
+    print(f"exported {args.strategy} ({args.protocol}, seed {args.seed}) -> {args.out}/")
+    print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
+          + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from digitfusion.export.runtime import ExportedRunner
+    from digitfusion.predict import batch_rows, predict_files
+
+    if args.batch and (args.image or args.audio):
+        raise DigitfusionError("--batch", "cannot be combined with --image/--audio")
+    if not args.batch and not (args.image or args.audio):
+        raise DigitfusionError("predict", "give --image, --audio (or both), or --batch CSV")
+    rows = batch_rows(args.batch) if args.batch else None
+    runner = ExportedRunner(Path(args.model))
+    if rows is None:
+        result = predict_files(runner, args.image, args.audio)
+        print(json.dumps(result) if args.json else describe(result))
+        return 0
+    failed = 0
+    for line, image, audio in rows:
+        try:
+            result = predict_files(runner, image, audio)
+            print(json.dumps({"line": line, "image": image, "audio": audio, **result}), flush=True)
+        except DigitfusionError as err:
+            failed += 1
+            print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def describe(result: dict) -> str:
+    parts = [f"digit {result['digit']} (confidence {result['confidence']:.3f}, {result['strategy']} fusion)"]
+    for name, modality in result["modalities"].items():
+        if modality:
+            parts.append(f"  {name}: {modality['digit']} ({modality['confidence']:.3f}), "
+                         f"weight {result['weights'][name]:.2f}")
+        else:
+            parts.append(f"  {name}: absent")
+    return "\n".join(parts)

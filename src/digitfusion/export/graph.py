@@ -1,0 +1,48 @@
+"""The exported graph: log-mel front end + fused model + both unimodal models, in one nn.Module.
+
+Inputs: image [B, 1, 28, 28] (MNIST-normalised), wave [B, 8000] (8 kHz clip, trimmed and centred),
+image_present [B], audio_present [B] (1.0 / 0.0). An absent modality is fed as zeros with present = 0.
+Outputs: fused_logits [B, 10], weights [B, 2] (image, audio; uniform over present modalities when the
+strategy has none), image_logits [B, 10], audio_logits [B, 10] (meaningless where that modality is absent).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from digitfusion.features.audio import LogMel
+from digitfusion.features.mel import LogMelParams
+
+INPUTS = ("image", "wave", "image_present", "audio_present")
+OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits")
+
+
+class ExportedModel(nn.Module):
+    def __init__(self, fused: nn.Module, image_model: nn.Module, audio_model: nn.Module,
+                 params: LogMelParams | None = None):
+        super().__init__()
+        self.frontend = LogMel(params)
+        self.fused, self.image_model, self.audio_model = fused, image_model, audio_model
+
+    def forward(self, image: torch.Tensor, wave: torch.Tensor, image_present: torch.Tensor,
+                audio_present: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        audio = self.frontend(wave)
+        out = self.fused({"image": image, "audio": audio, "image_mask": image_present, "audio_mask": audio_present})
+        present = torch.stack([image_present, audio_present], dim=1)
+        weights = out.get("weights")
+        if weights is None:
+            weights = present / present.sum(dim=1, keepdim=True).clamp(min=1.0)
+        return (out["logits"], weights, self.image_model({"image": image})["logits"],
+                self.audio_model({"audio": audio})["logits"])
+
+
+def export_onnx(model: ExportedModel, path, batch: int = 2) -> None:
+    """Trace to ONNX (opset 17) with a dynamic batch axis."""
+    model.eval()
+    example = (torch.zeros(batch, 1, 28, 28), torch.zeros(batch, model.frontend.params.clip_samples),
+               torch.ones(batch), torch.ones(batch))
+    dynamic = {name: {0: "batch"} for name in INPUTS + OUTPUTS}
+    with torch.no_grad():
+        torch.onnx.export(model, example, str(path), input_names=list(INPUTS), output_names=list(OUTPUTS),
+                          dynamic_axes=dynamic, opset_version=17, dynamo=False)

@@ -1,0 +1,82 @@
+"""Load an exported model folder and run it with onnxruntime + numpy only (no torch import: fast start).
+
+A model folder holds model.onnx, preprocessing.json, model_card.md and checksums.json (sha256 of the
+others). Loading refuses a folder whose files are missing or do not match their checksums.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from digitfusion.errors import DigitfusionError
+
+MODEL, PREPROCESSING, CARD, CHECKSUMS = "model.onnx", "preprocessing.json", "model_card.md", "checksums.json"
+DEFAULT_MODEL_DIR = Path("model")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_folder(folder: Path) -> dict:
+    """Checksums of a model folder; raises a one-line error on any missing or altered file."""
+    if not folder.is_dir():
+        hint = " (run `make demo` to build one)" if folder == DEFAULT_MODEL_DIR else ""
+        raise DigitfusionError(folder, f"no model folder here{hint}")
+    try:
+        expected = json.loads((folder / CHECKSUMS).read_text())
+    except (OSError, json.JSONDecodeError):
+        raise DigitfusionError(folder, f"not a digitfusion model folder (no readable {CHECKSUMS})") from None
+    for name in (MODEL, PREPROCESSING, CARD):
+        if name not in expected or not (folder / name).is_file():
+            raise DigitfusionError(folder / name, "missing from the model folder")
+        if sha256(folder / name) != expected[name]:
+            raise DigitfusionError(folder / name, "checksum mismatch: the file was altered or belongs elsewhere")
+    return expected
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+class ExportedRunner:
+    """The fused model of a model folder: `run(images, waves, present)` -> raw outputs (numpy)."""
+
+    def __init__(self, folder: str | os.PathLike = DEFAULT_MODEL_DIR):
+        import onnxruntime as ort
+
+        self.folder = Path(folder)
+        verify_folder(self.folder)
+        self.preprocessing = json.loads((self.folder / PREPROCESSING).read_text())
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(self.folder / MODEL), options, providers=["CPUExecutionProvider"])
+        except Exception as err:  # onnxruntime raises its own exception types for a bad graph
+            raise DigitfusionError(self.folder / MODEL, f"not a loadable ONNX model ({str(err)[:120]})") from None
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        if self.inputs != ["image", "wave", "image_present", "audio_present"]:
+            raise DigitfusionError(self.folder / MODEL, f"unexpected graph inputs {self.inputs}")
+
+    @property
+    def clip_samples(self) -> int:
+        return int(self.preprocessing["audio"]["clip_samples"])
+
+    def run(self, images: np.ndarray, waves: np.ndarray, image_present: np.ndarray,
+            audio_present: np.ndarray) -> dict[str, np.ndarray]:
+        """images [B,1,28,28] float32, waves [B,clip] float32, presence [B] float32 -> named outputs."""
+        feeds = {"image": images.astype(np.float32), "wave": waves.astype(np.float32),
+                 "image_present": image_present.astype(np.float32), "audio_present": audio_present.astype(np.float32)}
+        names = [o.name for o in self.session.get_outputs()]
+        return dict(zip(names, self.session.run(None, feeds), strict=True))

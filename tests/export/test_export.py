@@ -1,0 +1,80 @@
+"""ONNX export: parity with PyTorch on real pairs, checksums, and predict without torch."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from digitfusion.errors import DigitfusionError
+from digitfusion.export.runtime import ExportedRunner
+
+
+def test_export_writes_a_checked_folder(tiny_model):
+    assert {p.name for p in tiny_model.iterdir()} == {"model.onnx", "preprocessing.json", "model_card.md",
+                                                      "checksums.json"}
+    card = (tiny_model / "model_card.md").read_text()
+    assert "Limits" in card and "max |logit difference|" in card
+
+
+def test_parity_with_pytorch_on_real_pairs(tiny_pipeline, real_root, tmp_path):
+    from digitfusion.export.build import export_model
+
+    result = export_model(tiny_pipeline, tmp_path / "m", real_root, strategy="gated")
+    assert result["pairs"] == 256
+    assert all(diff < 1e-4 for diff in result["max_abs_diff"].values()), result
+
+
+def test_tampered_model_is_refused(tiny_model, tmp_path):
+    import shutil
+
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    with open(copy / "model.onnx", "ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(DigitfusionError, match="checksum mismatch"):
+        ExportedRunner(copy)
+    (copy / "checksums.json").unlink()
+    with pytest.raises(DigitfusionError, match="not a digitfusion model folder"):
+        ExportedRunner(copy)
+
+
+def test_predict_json_contract_without_torch(tiny_model, real_root):
+    wav = real_root / "fsdd" / "recordings" / "4_theo_3.wav"
+    code = ("import sys, json; from digitfusion.cli import main; rc = main(sys.argv[1:]); "
+            "assert 'torch' not in sys.modules, 'torch was imported'; sys.exit(rc)")
+    run = subprocess.run([sys.executable, "-c", code, "predict", "--model", str(tiny_model), "--audio", str(wav),
+                          "--json"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout)
+    assert set(answer) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-4
+    assert answer["modalities"]["image"] is None and answer["weights"] == {"image": 0.0, "audio": 1.0}
+
+
+def test_batch_reports_bad_rows_and_answers_the_others(tiny_model, real_root, tmp_path, capsys):
+    from digitfusion.cli import main
+    from tests.generate import digit_image
+
+    image = tmp_path / "seven.png"
+    from PIL import Image
+
+    Image.fromarray(255 - digit_image(7, np.random.default_rng(0))).resize((140, 140)).save(image)
+    (tmp_path / "bad.wav").write_text("not audio")
+    wav = real_root / "fsdd" / "recordings" / "7_jackson_1.wav"
+    (tmp_path / "batch.csv").write_text(f"image,audio\n{image},{wav}\n,bad.wav\nseven.png,\n")
+    assert main(["predict", "--model", str(tiny_model), "--batch", str(tmp_path / "batch.csv")]) == 2
+    captured = capsys.readouterr()
+    answers = [json.loads(line) for line in captured.out.splitlines()]
+    assert [a["line"] for a in answers] == [2, 4]
+    assert answers[1]["modalities"]["audio"] is None
+    assert "batch.csv:3" in captured.err and "bad.wav" in captured.err and captured.err.count("\n") == 1
+
+
+def test_missing_default_model_is_a_clear_message(tmp_path, monkeypatch, capsys):
+    from digitfusion.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "--audio", "x.wav"]) == 2
+    assert "make demo" in capsys.readouterr().err
