@@ -31,3 +31,7 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .cache runs
+
+# Benchmarks (not tests): needs `make demo` first for the exported model.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
