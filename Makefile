@@ -6,7 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 # torch is pinned to the local CPU build in every install path (also inside pip's build environments).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv sysdeps demo test lint bench clean
+# System packages the tests need: Debian chromium (web app test) and espeak-ng (synthesised voices).
+SYSTEM_PACKAGES := chromium espeak-ng
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +18,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+sysdeps:
+	@command -v chromium >/dev/null && command -v espeak-ng >/dev/null || \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES))
 
 # Data: the lookup order of DESIGN.md, and a download into ./data when nothing is found.
 demo: $(STAMP)
@@ -25,7 +32,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 

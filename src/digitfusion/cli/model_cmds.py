@@ -31,6 +31,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--json", action="store_true", help="print the full JSON answer")
     predict.set_defaults(run=run_predict)
 
+    app = commands.add_parser("app", help="web app: draw a digit, say it, see both modalities' votes")
+    app.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    app.add_argument("--port", type=int, default=8000)
+    app.set_defaults(run=run_app)
+
 
 def run_export(args: argparse.Namespace) -> int:
     import warnings
@@ -70,6 +76,14 @@ def run_predict(args: argparse.Namespace) -> int:
             failed += 1
             print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr)
     return 2 if failed else 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from digitfusion.app.server import serve
+
+    print(f"digitfusion app on http://{args.host}:{args.port}/ (model {args.model}/); Ctrl-C to stop")
+    serve(args.model, args.host, args.port)
+    return 0
 
 
 def describe(result: dict) -> str:

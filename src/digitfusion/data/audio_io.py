@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from pathlib import Path
@@ -39,8 +40,22 @@ def load_audio(path: str | os.PathLike, target_rate: int = TARGET_RATE, max_seco
     """Return a mono float32 waveform [N] at `target_rate`, or raise DigitfusionError naming the problem."""
     path = Path(path)
     _check_file(path)
+    return _decode(str(path), path, target_rate, max_seconds)
+
+
+def load_audio_bytes(data: bytes, name: str, target_rate: int = TARGET_RATE,
+                     max_seconds: float = MAX_SECONDS) -> np.ndarray:
+    """The same, from bytes held in memory (web uploads): no path is ever opened."""
+    if not data:
+        raise DigitfusionError(name, "is empty")
+    return _decode(io.BytesIO(data), name, target_rate, max_seconds)
+
+
+def _decode(source, path, target_rate: int, max_seconds: float) -> np.ndarray:
     try:
-        info = sf.info(str(path))
+        info = sf.info(source)
+        if hasattr(source, "seek"):
+            source.seek(0)
     except (sf.LibsndfileError, RuntimeError, TypeError) as err:
         raise DigitfusionError(path, f"not a readable audio file ({_short(err)})") from None
     if info.samplerate <= 0 or info.channels <= 0:
@@ -49,7 +64,7 @@ def load_audio(path: str | os.PathLike, target_rate: int = TARGET_RATE, max_seco
     if seconds > max_seconds:
         raise DigitfusionError(path, f"recording is {seconds:.0f} s long, the limit is {max_seconds:.0f} s")
     try:
-        data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        data, rate = sf.read(source, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
         raise DigitfusionError(path, f"audio data cannot be decoded ({_short(err)})") from None
     if data.size == 0:

@@ -58,7 +58,7 @@ def build_augmenter(config: TrainConfig, params) -> BatchAugmenter | None:
     audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features == "logmel" else ()
     if not image and not audio:
         return None
-    augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db))
+    augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db), p=config.augment_p)
     return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed)
 
 

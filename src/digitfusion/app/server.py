@@ -1,0 +1,105 @@
+"""FastAPI server for the web app. Binds 127.0.0.1 by default; request bodies are capped; uploads are
+decoded from memory (no path sent by a client is ever opened); one onnxruntime session serves every
+request (its `run` is thread-safe)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.datastructures import UploadFile
+
+from digitfusion.data.audio_io import load_audio_bytes
+from digitfusion.errors import DigitfusionError
+from digitfusion.export.runtime import ExportedRunner
+from digitfusion.features.mel import LogMelParams, prepare_waveform
+from digitfusion.predict import answer, prepare_image
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+MAX_AUDIO_SECONDS = 30.0
+PAGE = Path(__file__).with_name("index.html")
+
+
+class BodyLimit:
+    """ASGI middleware: refuse (413) a request whose body exceeds `limit`, declared or streamed."""
+
+    def __init__(self, app, limit: int = MAX_REQUEST_BYTES):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await too_large(scope, receive, send, self.limit)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await too_large(scope, receive, send, self.limit)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def too_large(scope, receive, send, limit: int) -> None:
+    response = JSONResponse({"error": f"request body over the {limit // (1024 * 1024)} MB limit"}, status_code=413)
+    await response(scope, receive, send)
+
+
+def create_app(model_dir: str | Path = "model") -> FastAPI:
+    runner = ExportedRunner(model_dir)
+    params = LogMelParams(**runner.preprocessing["audio"])
+    app = FastAPI(title="digitfusion", docs_url=None, redoc_url=None)
+
+    @app.get("/", response_class=HTMLResponse)
+    def page() -> str:
+        return PAGE.read_text(encoding="utf-8")
+
+    @app.post("/api/predict")
+    async def predict(request: Request) -> JSONResponse:
+        try:
+            form = await request.form(max_files=2, max_fields=4)
+            image = await read_upload(form.get("image"), "image")
+            audio = await read_upload(form.get("audio"), "audio")
+            prepared_image = prepare_image(data=image[1], name=image[0]) if image else None
+            prepared_audio = None
+            if audio:
+                wave = load_audio_bytes(audio[1], audio[0], params.sample_rate, MAX_AUDIO_SECONDS)
+                prepared_audio = prepare_waveform(wave, params)
+            return JSONResponse(answer(runner, prepared_image, prepared_audio))
+        except DigitfusionError as err:
+            return JSONResponse({"error": str(err)}, status_code=400)
+
+    app.add_middleware(BodyLimit)
+    return app
+
+
+async def read_upload(field, kind: str) -> tuple[str, bytes] | None:
+    """(client-side name, bytes) of an uploaded file. A plain form value (e.g. a path typed by a client)
+    is refused: the server never opens a path it is sent."""
+    if field is None or field == "":
+        return None
+    if not isinstance(field, UploadFile):
+        raise DigitfusionError(kind, "must be an uploaded file, not a text value")
+    data = await field.read()
+    if not data:
+        return None
+    return Path(field.filename or kind).name, data
+
+
+def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+    import uvicorn
+
+    uvicorn.run(create_app(model_dir), host=host, port=port, log_level="warning")
