@@ -31,6 +31,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--json", action="store_true", help="print the full JSON answer")
     predict.set_defaults(run=run_predict)
 
+    check = commands.add_parser("check-inputs", help="accuracy of a model on generated user-like inputs "
+                                                     "(font-drawn digits, espeak-ng voices)")
+    check.add_argument("--model", default="model", metavar="DIR")
+    check.add_argument("--per-digit", type=int, default=4, help="items per digit and modality (default 4)")
+    check.add_argument("--seed", type=int, default=0)
+    check.set_defaults(run=run_check_inputs)
+
     app = commands.add_parser("app", help="web app: draw a digit, say it, see both modalities' votes")
     app.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
     app.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
@@ -76,6 +83,20 @@ def run_predict(args: argparse.Namespace) -> int:
             failed += 1
             print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr)
     return 2 if failed else 0
+
+
+def run_check_inputs(args: argparse.Namespace) -> int:
+    from digitfusion.evaluation.synthetic import score_user_inputs
+
+    result = score_user_inputs(Path(args.model), args.per_digit, args.seed)
+    n = result["items_per_modality"]
+    print(f"generated set: {n} drawn digits, {n} spoken digits (espeak-ng), {n} pairs")
+    print(f"image alone {100 * result['image_acc']:.1f} %, audio alone {100 * result['audio_acc']:.1f} %, "
+          f"pairs {100 * result['pair_acc']:.1f} %")
+    for kind in ("image", "audio"):
+        if result[f"{kind}_errors"]:
+            print(f"{kind} misses: " + "; ".join(result[f"{kind}_errors"]))
+    return 0
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -1,0 +1,117 @@
+"""A generated set of user-like inputs, to measure how the model does on data that is not MNIST/FSDD:
+digits drawn with system fonts (sizes, stroke widths, ink and paper colours, transparency, rotation)
+and digits spoken by espeak-ng (voices incl. female ones FSDD lacks, speaking rates, sample rates,
+stereo, silence around the word like a voice memo). Generated on demand, never committed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PIL import Image, ImageDraw, ImageFont
+
+from digitfusion.data.audio_io import resample
+from digitfusion.errors import DigitfusionError
+
+WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+FONT_DIRS = (Path("/usr/share/fonts/truetype"), Path("/usr/share/fonts"))
+VOICES = ("en-us", "en-gb", "en-gb-scotland", "en+f2", "en+f4", "en-us+m3", "en-029", "en+klatt")
+PAPERS = ((255, 255, 255), (250, 245, 225), (220, 220, 215), (255, 255, 255, 0))
+INKS = ((0, 0, 0), (20, 40, 160), (120, 20, 20), (60, 60, 60))
+
+
+@dataclass
+class Item:
+    path: Path
+    label: int
+    description: str
+
+
+def system_fonts(limit: int = 6) -> list[Path]:
+    fonts = sorted({p for d in FONT_DIRS if d.is_dir() for p in d.rglob("*.ttf")})
+    return fonts[:: max(1, len(fonts) // limit)][:limit]
+
+
+def draw_digit(digit: int, font: Path | None, size: int, stroke: int, ink, paper, angle: float) -> Image.Image:
+    """One digit on a canvas of `size` px, as a user might upload it."""
+    mode = "RGBA" if len(paper) == 4 else "RGB"
+    image = Image.new(mode, (size, size), paper)
+    face = ImageFont.truetype(str(font), int(size * 0.6)) if font else ImageFont.load_default(int(size * 0.6))
+    canvas = ImageDraw.Draw(image)
+    fill = ink + ((255,) if mode == "RGBA" else ())
+    canvas.text((size / 2, size / 2), str(digit), font=face, fill=fill, anchor="mm", stroke_width=stroke,
+                stroke_fill=fill)
+    return image.rotate(angle, fillcolor=paper, resample=Image.BICUBIC)
+
+
+def make_images(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:
+    rng = np.random.default_rng(seed)
+    fonts = system_fonts() or [None]
+    items = []
+    for digit in range(10):
+        for k in range(per_digit):
+            font = fonts[(digit + k) % len(fonts)]
+            size, stroke = int(rng.choice([48, 120, 400, 900])), int(rng.integers(0, 3))
+            ink, paper = INKS[int(rng.integers(len(INKS)))], PAPERS[int(rng.integers(len(PAPERS)))]
+            angle = float(rng.uniform(-12, 12))
+            image = draw_digit(digit, font, size, stroke * size // 100, ink, paper, angle)
+            path = out / f"img_{digit}_{k}.png"
+            image.save(path)
+            items.append(Item(path, digit, f"{font.stem if font else 'default'} {size}px stroke {stroke} "
+                                           f"paper {paper} rot {angle:.0f}"))
+    return items
+
+
+def speak(word: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
+    """espeak-ng's rendering of `word` (mono float32, its native 22.05 kHz)."""
+    if shutil.which("espeak-ng") is None:
+        raise DigitfusionError("espeak-ng", "not installed (apt-get install espeak-ng; `make test` does it)")
+    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", tmp.name, word], check=True,
+                       capture_output=True)
+        wave, sample_rate = sf.read(tmp.name, dtype="float32")
+    return wave, sample_rate
+
+
+def make_audio(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:
+    """Voice-memo-like files: any rate, mono or stereo, 0.3-1.2 s of room noise around the word."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for digit in range(10):
+        for k in range(per_digit):
+            voice = VOICES[(digit * per_digit + k) % len(VOICES)]
+            rate, sample_rate = int(rng.choice([120, 160, 200])), int(rng.choice([8000, 16000, 44100, 48000]))
+            wave, native = speak(WORDS[digit], voice, rate)
+            wave = resample(wave, native, sample_rate)
+            pad = [np.zeros(int(sample_rate * rng.uniform(0.3, 1.2)), np.float32) for _ in range(2)]
+            wave = np.concatenate([pad[0], wave, pad[1]])
+            wave = wave + rng.normal(0, 0.002, len(wave)).astype(np.float32)  # a quiet room, not digital silence
+            stereo = bool(rng.integers(2))
+            data = np.stack([wave, 0.8 * wave], axis=1) if stereo else wave
+            path = out / f"aud_{digit}_{k}.wav"
+            sf.write(path, data, sample_rate, subtype=str(rng.choice(["PCM_16", "PCM_24", "FLOAT"])))
+            items.append(Item(path, digit, f"{voice} rate {rate} {sample_rate} Hz {'stereo' if stereo else 'mono'}"))
+    return items
+
+
+def score_user_inputs(model_dir: Path, per_digit: int = 4, seed: int = 0) -> dict:
+    """Accuracy of an exported model on the generated set: image alone, audio alone, and pairs."""
+    from digitfusion.export.runtime import ExportedRunner
+    from digitfusion.predict import predict_files
+
+    runner = ExportedRunner(model_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        images, audio = make_images(Path(tmp), per_digit, seed), make_audio(Path(tmp), per_digit, seed)
+        image_right = [predict_files(runner, str(i.path), None)["digit"] == i.label for i in images]
+        audio_right = [predict_files(runner, None, str(a.path))["digit"] == a.label for a in audio]
+        both_right = [predict_files(runner, str(i.path), str(a.path))["digit"] == i.label
+                      for i, a in zip(images, audio, strict=True)]
+    return {"items_per_modality": len(images), "image_acc": float(np.mean(image_right)),
+            "audio_acc": float(np.mean(audio_right)), "pair_acc": float(np.mean(both_right)),
+            "audio_errors": [a.description for a, ok in zip(audio, audio_right, strict=True) if not ok],
+            "image_errors": [i.description for i, ok in zip(images, image_right, strict=True) if not ok]}
