@@ -291,6 +291,11 @@ class AugmentConfig:
         return any(name in WAVE_OPS for name in self.audio)
 
 
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A seed for one epoch of one run (distinct across epochs and seeds)."""
+    return (seed * 1_000_003 + epoch * 7919) % (2**63 - 1)
+
+
 class BatchAugmenter(nn.Module):
     """Augments a training batch dict: 'image' [B, 1, 28, 28], 'wave' [B, N], 'audio' [B, 1, 64, T]."""
 
@@ -300,13 +305,20 @@ class BatchAugmenter(nn.Module):
         self.config = config
         self.frontend = frontend if frontend is not None else LogMel()  # waves -> features after wave ops
         self.seed = seed
+        self.epoch = 0
         self._generators: dict[str, torch.Generator] = {}
+
+    def set_epoch(self, epoch: int) -> None:
+        """Restart the random stream at a value fixed by (seed, epoch): a resumed run draws what an
+        uninterrupted one would have drawn from this epoch on."""
+        self.epoch = epoch
+        self._generators.clear()
 
     def generator(self, device: torch.device) -> torch.Generator:
         """One generator per device, each seeded with `seed`: draws then happen where the data is."""
         key = str(device)
         if key not in self._generators:
-            self._generators[key] = torch.Generator(device=device).manual_seed(self.seed)
+            self._generators[key] = torch.Generator(device=device).manual_seed(epoch_seed(self.seed, self.epoch))
         return self._generators[key]
 
     @torch.no_grad()

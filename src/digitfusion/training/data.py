@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from digitfusion.data.bundle import Side
 from digitfusion.data.pairs import train_pairs
@@ -79,7 +79,27 @@ def side_dataset(side: Side, modality: str, seed: int, train: bool, with_waves: 
     return PairDataset(side, seed, pairs=None if train else side.pairs(seed), with_waves=with_waves)
 
 
+class EpochShuffle(Sampler[int]):
+    """A shuffle fixed by (seed, epoch), not by how many epochs this process has run: Lightning calls
+    `set_epoch` before each epoch, so a run resumed at epoch k sees the order an uninterrupted run saw."""
+
+    def __init__(self, size: int, seed: int):
+        self.size, self.seed, self.epoch = size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.size, generator=generator).tolist())
+
+    def __len__(self) -> int:
+        return self.size
+
+
 def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
-    generator = torch.Generator().manual_seed(seed)
-    return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, collate_fn=batch_collate,
-                      generator=generator, num_workers=0)
+    sampler = EpochShuffle(len(dataset), seed) if shuffle else None
+    # An own generator: without one, every new iterator draws its base seed from the global RNG, and after a
+    # resume the iterator is created at another moment than in an uninterrupted run (dropout would differ).
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=batch_collate, num_workers=0,
+                      generator=torch.Generator().manual_seed(seed))

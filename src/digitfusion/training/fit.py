@@ -27,6 +27,7 @@ from digitfusion.training.augment import AugmentConfig, BatchAugmenter
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.data import loader, side_dataset
+from digitfusion.training.faults import fault_callbacks
 from digitfusion.training.module import LitClassifier
 
 
@@ -80,12 +81,15 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val_loss", mode="min",
                            save_last=True, save_weights_only=False)
     callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])
+    callbacks += fault_callbacks()
     trainer = L.Trainer(
         max_epochs=config.epochs, accelerator="cpu", devices=config.devices, strategy=config.accelerator_strategy,
         logger=CSVLogger(run_dir, name="", version="logs"), callbacks=callbacks, deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
         limit_train_batches=config.limit_train_batches, limit_val_batches=config.limit_val_batches,
         use_distributed_sampler=True)
+    if resume:
+        keep_history(run_dir)
     start = time.perf_counter()
     trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed),
                 loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None)
@@ -116,15 +120,28 @@ def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best:
     return summary
 
 
+def keep_history(run_dir: Path) -> None:
+    """Lightning's CSV logger starts metrics.csv afresh on resume: keep the epochs logged before the crash."""
+    current = run_dir / "logs" / "metrics.csv"
+    if current.is_file():
+        earlier = run_dir / "logs" / "metrics-before-resume.csv"
+        earlier.write_text(current.read_text() if not earlier.exists() else earlier.read_text() +
+                           "".join(current.read_text().splitlines(keepends=True)[1:]))
+
+
 def read_history(metrics_csv: Path) -> dict[str, list[float]]:
-    """Per-epoch values from Lightning's CSV log (train and val metrics arrive on separate rows)."""
+    """Per-epoch values from Lightning's CSV log (train and val metrics arrive on separate rows), with the
+    epochs logged before a resume (later rows of an epoch win: a resumed epoch was run again)."""
     import csv
 
     per_epoch: dict[int, dict[str, float]] = {}
-    with open(metrics_csv, newline="") as handle:
-        for row in csv.DictReader(handle):
-            epoch = per_epoch.setdefault(int(row["epoch"]), {})
-            epoch.update({k: float(v) for k, v in row.items() if v not in ("", None) and k not in ("epoch", "step")})
+    sources = [metrics_csv.with_name("metrics-before-resume.csv"), metrics_csv]
+    for source in [s for s in sources if s.is_file()]:
+        with open(source, newline="") as handle:
+            for row in csv.DictReader(handle):
+                epoch = per_epoch.setdefault(int(row["epoch"]), {})
+                epoch.update({k: float(v) for k, v in row.items()
+                              if v not in ("", None) and k not in ("epoch", "step")})
     keys = ("train_loss", "train_acc", "val_loss", "val_acc")
     return {k: [per_epoch[e][k] for e in sorted(per_epoch) if k in per_epoch[e]] for k in keys}
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from torchmetrics.classification import MulticlassAccuracy
 
+from digitfusion.training.augment import epoch_seed
 from digitfusion.training.config import TrainConfig
 
 
@@ -55,10 +56,15 @@ class LitClassifier(L.LightningModule):
         self._step(batch, "val")
 
     def on_train_epoch_start(self) -> None:
-        # Training pairs are re-drawn every epoch (same seed + epoch -> same pairs, on every process).
+        # Every random stream restarts at a value fixed by (seed, epoch): pairs, augmentation, dropout and
+        # modality dropout. A run resumed from an epoch checkpoint then repeats an uninterrupted run exactly.
+        epoch = self.current_epoch
+        torch.manual_seed(epoch_seed(self.config.seed, epoch) + self.global_rank)
         dataset = self.trainer.train_dataloader.dataset
         if hasattr(dataset, "set_epoch"):
-            dataset.set_epoch(self.current_epoch)
+            dataset.set_epoch(epoch)
+        if self.augmenter is not None:
+            self.augmenter.set_epoch(epoch)
 
     def configure_optimizers(self):
         c = self.config
