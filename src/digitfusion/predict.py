@@ -7,6 +7,7 @@ The answer follows DESIGN.md's contract: {"digit", "confidence", "probabilities"
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
@@ -64,17 +65,43 @@ def predict_files(runner: ExportedRunner, image: str | None, audio: str | None) 
 
 
 def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str | None]]:
-    """(line number, image, audio) of a batch CSV with `image,audio` columns (either may be empty)."""
+    """(line number, image, audio) of a batch CSV with `image,audio` columns (either may be empty).
+
+    The whole CSV is read and checked before any row is predicted, so a malformed CSV answers nothing.
+    Header names are matched case- and space-insensitively; a UTF-8 byte-order mark (Excel) is allowed;
+    line numbers are the CSV's own (blank lines and quoted line breaks counted).
+    """
     path = Path(csv_path)
-    if not path.is_file():
-        raise DigitfusionError(path, "no such batch CSV")
-    with open(path, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or not {"image", "audio"} <= set(reader.fieldnames):
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        raise DigitfusionError(path, "no such batch CSV") from None
+    except IsADirectoryError:
+        raise DigitfusionError(path, "is a directory, expected a batch CSV") from None
+    except OSError as err:
+        raise DigitfusionError(path, f"batch CSV cannot be read ({err.strerror or type(err).__name__})") from None
+    try:
+        content = text.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DigitfusionError(path, f"batch CSV is not UTF-8 text (byte {err.start})") from None
+    if not content.strip():
+        raise DigitfusionError(path, "batch CSV is empty (expected a header `image,audio` and one row per item)")
+    reader = csv.reader(io.StringIO(content, newline=""))
+    rows = []
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        if not {"image", "audio"} <= set(header):
             raise DigitfusionError(path, "batch CSV needs a header with `image` and `audio` columns")
+        columns = header.index("image"), header.index("audio")
         base = path.parent
-        return [(line, _resolve(row.get("image"), base), _resolve(row.get("audio"), base))
-                for line, row in enumerate(reader, start=2)]
+        for row in reader:
+            if not any(cell.strip() for cell in row) and len(row) <= 1:
+                continue  # a blank line
+            cells = [row[i] if i < len(row) else "" for i in columns]
+            rows.append((reader.line_num, _resolve(cells[0], base), _resolve(cells[1], base)))
+    except csv.Error as err:
+        raise DigitfusionError(f"{path}:{reader.line_num}", f"not a valid CSV line ({err})") from None
+    return rows
 
 
 def _resolve(value: str | None, base: Path) -> str | None:

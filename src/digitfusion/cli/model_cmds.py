@@ -61,28 +61,58 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    """Predict one pair or a batch; user errors are one stderr line each (exit 2), answers go to stdout only.
+
+    Nothing is written but stdout, one complete line per answer. Library warnings (Pillow's EXIF notes,
+    numpy casts) are silenced so that stderr carries only the errors the contract promises.
+    """
+    import warnings
+
     from digitfusion.export.runtime import ExportedRunner
     from digitfusion.predict import batch_rows, predict_files
 
+    warnings.filterwarnings("ignore")
     if args.batch and (args.image or args.audio):
         raise DigitfusionError("--batch", "cannot be combined with --image/--audio")
     if not args.batch and not (args.image or args.audio):
         raise DigitfusionError("predict", "give --image, --audio (or both), or --batch CSV")
     rows = batch_rows(args.batch) if args.batch else None
     runner = ExportedRunner(Path(args.model))
-    if rows is None:
-        result = predict_files(runner, args.image, args.audio)
-        print(json.dumps(result) if args.json else describe(result))
-        return 0
-    failed = 0
-    for line, image, audio in rows:
-        try:
-            result = predict_files(runner, image, audio)
-            print(json.dumps({"line": line, "image": image, "audio": audio, **result}), flush=True)
-        except DigitfusionError as err:
-            failed += 1
-            print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr)
-    return 2 if failed else 0
+    try:
+        if rows is None:
+            result = predict_files(runner, args.image, args.audio)
+            _emit(json.dumps(result) if args.json else describe(result))
+            return 0
+        failed = 0
+        for line, image, audio in rows:
+            try:
+                if image is None and audio is None:
+                    raise DigitfusionError("empty row", "give an image, a recording, or both")
+                result = predict_files(runner, image, audio)
+            except DigitfusionError as err:
+                failed += 1
+                print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr, flush=True)
+                continue
+            _emit(json.dumps({"line": line, "image": image, "audio": audio, **result}))
+        return 2 if failed else 0
+    except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, as Unix tools do
+        _silence_stdout()
+        return 141
+
+
+def _emit(text: str) -> None:
+    """One whole answer on stdout, flushed (a reader sees complete lines only)."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def run_check_inputs(args: argparse.Namespace) -> int:

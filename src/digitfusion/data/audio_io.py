@@ -3,37 +3,59 @@
 from __future__ import annotations
 
 import io
-import math
 import os
+import stat
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from digitfusion.errors import DigitfusionError
 
 TARGET_RATE = 8000
 MAX_SECONDS = 60.0  # a spoken digit lasts about a second; a longer file is not one
+MIN_RATE, MAX_RATE = 1000, 768_000  # sample rates outside this range are a broken header, not a recording
+MAX_CHANNELS = 64  # more channels than this is a broken header, not a recording
+MAX_FACTOR = 1000  # largest polyphase up/down factor (an odd rate is approximated to within ~1e-6)
+BLOCK = 1 << 16  # frames decoded at a time (memory stays at one mono copy of the recording)
 
 
 def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise DigitfusionError(path, "no such file")
-    if path.is_dir():
+    """Refuse what is not a readable, non-empty regular file, naming the reason."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise DigitfusionError(path, "no such file") from None
+    except (OSError, ValueError) as err:  # a parent that is not a folder, a NUL byte, a path too long...
+        raise DigitfusionError(path, f"cannot be read ({_reason(err)})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise DigitfusionError(path, "is a directory, expected an audio file")
+    if not stat.S_ISREG(status.st_mode):
+        raise DigitfusionError(path, "is not a regular file (a device, pipe or socket), expected an audio file")
     if not os.access(path, os.R_OK):
         raise DigitfusionError(path, "cannot be read (permission denied)")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise DigitfusionError(path, "is empty")
 
 
+def _reason(err: Exception) -> str:
+    """Why a path cannot be opened, in words (OSError's strerror, else the message)."""
+    return getattr(err, "strerror", None) or _short(err)
+
+
 def resample(wave: np.ndarray, rate: int, target_rate: int = TARGET_RATE) -> np.ndarray:
-    """Polyphase resampling (scipy) from `rate` to `target_rate`."""
+    """Polyphase resampling (scipy) from `rate` to `target_rate`.
+
+    Exact when the reduced ratio's factors are at most MAX_FACTOR (every common rate); otherwise the
+    nearest such ratio is used, so an odd rate (e.g. 44101 Hz) cannot ask for a filter of millions of taps.
+    """
     if rate == target_rate:
         return wave
-    g = math.gcd(int(rate), int(target_rate))
-    return resample_poly(wave, target_rate // g, int(rate) // g).astype(np.float32)
+    from scipy.signal import resample_poly  # imported here: scipy.signal alone takes ~0.7 s to import
+
+    ratio = Fraction(int(target_rate), int(rate)).limit_denominator(MAX_FACTOR)
+    return resample_poly(wave, ratio.numerator, ratio.denominator).astype(np.float32)
 
 
 def load_audio(path: str | os.PathLike, target_rate: int = TARGET_RATE, max_seconds: float = MAX_SECONDS) -> np.ndarray:
@@ -52,29 +74,52 @@ def load_audio_bytes(data: bytes, name: str, target_rate: int = TARGET_RATE,
 
 
 def _decode(source, path, target_rate: int, max_seconds: float) -> np.ndarray:
+    """Header checks (rate, channels, length: before any sample is decoded), then a block-wise mono mix."""
     try:
-        info = sf.info(source)
-        if hasattr(source, "seek"):
-            source.seek(0)
-    except (sf.LibsndfileError, RuntimeError, TypeError) as err:
+        handle = sf.SoundFile(source)
+    except Exception as err:  # libsndfile and soundfile raise several types for a file they cannot parse
         raise DigitfusionError(path, f"not a readable audio file ({_short(err)})") from None
-    if info.samplerate <= 0 or info.channels <= 0:
-        raise DigitfusionError(path, "audio header has no sample rate or channels")
-    seconds = info.frames / info.samplerate
-    if seconds > max_seconds:
-        raise DigitfusionError(path, f"recording is {seconds:.0f} s long, the limit is {max_seconds:.0f} s")
-    try:
-        data, rate = sf.read(source, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as err:
-        raise DigitfusionError(path, f"audio data cannot be decoded ({_short(err)})") from None
-    if data.size == 0:
+    with handle:
+        rate, channels, frames = handle.samplerate, handle.channels, handle.frames
+        if rate <= 0 or channels <= 0:
+            raise DigitfusionError(path, "audio header has no sample rate or channels")
+        if not MIN_RATE <= rate <= MAX_RATE:
+            raise DigitfusionError(path, f"unsupported sample rate {rate} Hz (expected {MIN_RATE}-{MAX_RATE} Hz)")
+        if channels > MAX_CHANNELS:
+            raise DigitfusionError(path, f"has {channels} channels (at most {MAX_CHANNELS} are supported)")
+        seconds = frames / rate
+        if seconds > max_seconds:
+            raise DigitfusionError(path, f"recording is {seconds:.0f} s long, the limit is {max_seconds:.0f} s")
+        mono = _read_mono(handle, path, limit=int(max_seconds * rate) + 1)
+    if mono.size == 0:
         raise DigitfusionError(path, "holds no audio samples")
-    if not np.isfinite(data).all():
-        raise DigitfusionError(path, "holds NaN or infinite samples")
-    mono = data.mean(axis=1)
     wave = resample(mono, rate, target_rate)
     return np.clip(wave, -1.0, 1.0).astype(np.float32)
 
 
+def _read_mono(handle: sf.SoundFile, path, limit: int) -> np.ndarray:
+    """Decode block by block, refusing non-finite samples and more than `limit` frames (a header that
+    understated the length), and mix the channels down to mono."""
+    blocks, total = [], 0
+    try:
+        while True:
+            block = handle.read(BLOCK, dtype="float32", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            if not np.isfinite(block).all():
+                raise DigitfusionError(path, "holds NaN or infinite samples")
+            total += block.shape[0]
+            if total > limit:
+                raise DigitfusionError(path, f"recording is longer than the limit of {limit / handle.samplerate:.0f} s")
+            blocks.append(block.mean(axis=1, dtype=np.float32))
+    except DigitfusionError:
+        raise
+    except Exception as err:  # a corrupt data chunk: libsndfile, soundfile or numpy errors
+        raise DigitfusionError(path, f"audio data cannot be decoded ({_short(err)})") from None
+    return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+
+
 def _short(err: Exception) -> str:
-    return str(err).strip().splitlines()[0][:120] if str(err).strip() else type(err).__name__
+    """The problem in one short line (libsndfile's own message when there is one, not the file's repr)."""
+    text = str(getattr(err, "error_string", "") or err).strip()
+    return text.splitlines()[0][:120] if text else type(err).__name__

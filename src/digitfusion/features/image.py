@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -80,15 +81,26 @@ def load_user_image_bytes(data: bytes, name: str) -> np.ndarray:
 
 
 def _check_file(path: Path) -> None:
-    """Refuse what is not a readable, non-empty regular file."""
-    if not path.exists():
-        raise DigitfusionError(path, "no such file")
-    if path.is_dir():
+    """Refuse what is not a readable, non-empty regular file, naming the reason."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise DigitfusionError(path, "no such file") from None
+    except (OSError, ValueError) as err:  # a parent that is not a folder, a NUL byte, a path too long...
+        raise DigitfusionError(path, f"cannot be read ({_reason(err)})") from None
+    if stat.S_ISDIR(status.st_mode):
         raise DigitfusionError(path, "is a directory, expected an image file")
+    if not stat.S_ISREG(status.st_mode):
+        raise DigitfusionError(path, "is not a regular file (a device, pipe or socket), expected an image file")
     if not os.access(path, os.R_OK):
         raise DigitfusionError(path, "cannot be read (permission denied)")
-    if path.stat().st_size == 0:
+    if status.st_size == 0:
         raise DigitfusionError(path, "is empty")
+
+
+def _reason(err: Exception) -> str:
+    """Why a path cannot be opened, in words (OSError's strerror, else the message)."""
+    return getattr(err, "strerror", None) or _short(err)
 
 
 def _decode(handle, name: object) -> Image.Image:
@@ -101,7 +113,7 @@ def _decode(handle, name: object) -> Image.Image:
             raise DigitfusionError(name, "not an image file (or a format Pillow cannot read)") from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DigitfusionError(name, f"image is too large (limit is {MAX_PIXELS:,} pixels)") from None
-        except (OSError, SyntaxError, ValueError) as err:
+        except Exception as err:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, ...
             raise DigitfusionError(name, f"cannot be read as an image ({_short(err)})") from None
         _check_size(image, name)
         try:
@@ -109,7 +121,7 @@ def _decode(handle, name: object) -> Image.Image:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DigitfusionError(name, f"image is too large (limit is {MAX_PIXELS:,} pixels)") from None
-        except (OSError, SyntaxError, ValueError, EOFError) as err:
+        except Exception as err:  # truncated or corrupt data: OSError, SyntaxError, ValueError, EOFError, ...
             raise DigitfusionError(name, f"image data is truncated or corrupt ({_short(err)})") from None
     return _upright(image)
 
@@ -118,7 +130,7 @@ def _upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation (phone photos store their rotation there); keep the image if it is bad."""
     try:
         return ImageOps.exif_transpose(image)
-    except (OSError, SyntaxError, ValueError, TypeError, KeyError):
+    except Exception:  # a malformed EXIF block can raise almost anything inside Pillow
         return image
 
 
@@ -179,13 +191,13 @@ def _to_rgb(image: Image.Image, name: str, mode: str = "RGB") -> Image.Image:
     """Convert to RGB(A); modes Pillow cannot convert are a user error."""
     try:
         return image.convert(mode)
-    except (ValueError, OSError) as err:
+    except Exception as err:  # ValueError, OSError, or a mode without a conversion path
         raise DigitfusionError(name, f"unsupported image mode {image.mode} ({_short(err)})") from None
 
 
 def _high_depth_gray(image: Image.Image) -> np.ndarray:
     """16-bit ('I;16*', 'I') and float ('F') images to 0..255 by their nominal range."""
-    values = np.asarray(image).astype(np.float32)
+    values = np.nan_to_num(np.asarray(image).astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
     if image.mode.startswith("I;16") or (image.mode == "I" and values.max() > 255):
         values = values / 257.0
     elif image.mode == "F" and values.max() <= 1.0:

@@ -16,4 +16,6 @@ def preset(model: str) -> TrainConfig:
                            label_smoothing=0.0, augment_image=[], augment_audio=[])
     if model == "image-cnn":
         return TrainConfig(model=model, modality="image", epochs=20, batch_size=128, lr=3e-3)
-    return TrainConfig(model=model, modality="audio", epochs=20, batch_size=64, lr=3e-3)
+    # Augmentation at p=0.5: as good as none on the official split's validation (98.0 %), and it is what
+    # makes an unseen speaker recognisable (speed, VTLP and noise are speaker/channel perturbations).
+    return TrainConfig(model=model, modality="audio", epochs=20, batch_size=64, lr=3e-3, augment_p=0.5)
