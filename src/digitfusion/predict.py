@@ -78,8 +78,9 @@ def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str |
         raise DigitfusionError(path, "no such batch CSV") from None
     except IsADirectoryError:
         raise DigitfusionError(path, "is a directory, expected a batch CSV") from None
-    except OSError as err:
-        raise DigitfusionError(path, f"batch CSV cannot be read ({err.strerror or type(err).__name__})") from None
+    except (OSError, ValueError) as err:  # permission denied, a parent that is not a folder, a NUL byte...
+        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
+        raise DigitfusionError(path, f"batch CSV cannot be read ({reason})") from None
     try:
         content = text.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -64,23 +66,31 @@ def run_predict(args: argparse.Namespace) -> int:
     """Predict one pair or a batch; user errors are one stderr line each (exit 2), answers go to stdout only.
 
     Nothing is written but stdout, one complete line per answer. Library warnings (Pillow's EXIF notes,
-    numpy casts) are silenced so that stderr carries only the errors the contract promises.
+    numpy casts) and C libraries' own stderr messages (libtiff: "LZWDecode: Not enough data...") are
+    silenced so that stderr carries only the errors the contract promises.
     """
     import warnings
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _predict(args)
+
+
+def _predict(args: argparse.Namespace) -> int:
     from digitfusion.export.runtime import ExportedRunner
     from digitfusion.predict import batch_rows, predict_files
 
-    warnings.filterwarnings("ignore")
     if args.batch and (args.image or args.audio):
         raise DigitfusionError("--batch", "cannot be combined with --image/--audio")
     if not args.batch and not (args.image or args.audio):
         raise DigitfusionError("predict", "give --image, --audio (or both), or --batch CSV")
     rows = batch_rows(args.batch) if args.batch else None
-    runner = ExportedRunner(Path(args.model))
+    with _native_stderr_silenced():
+        runner = ExportedRunner(Path(args.model))
     try:
         if rows is None:
-            result = predict_files(runner, args.image, args.audio)
+            with _native_stderr_silenced():
+                result = predict_files(runner, args.image, args.audio)
             _emit(json.dumps(result) if args.json else describe(result))
             return 0
         failed = 0
@@ -88,7 +98,8 @@ def run_predict(args: argparse.Namespace) -> int:
             try:
                 if image is None and audio is None:
                     raise DigitfusionError("empty row", "give an image, a recording, or both")
-                result = predict_files(runner, image, audio)
+                with _native_stderr_silenced():
+                    result = predict_files(runner, image, audio)
             except DigitfusionError as err:
                 failed += 1
                 print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr, flush=True)
@@ -100,6 +111,27 @@ def run_predict(args: argparse.Namespace) -> int:
         return 141
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null for the block: C libraries write their diagnostics there
+    directly, bypassing Python. Restored before anything (our error line, a traceback) is reported."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to protect
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _emit(text: str) -> None:
     """One whole answer on stdout, flushed (a reader sees complete lines only)."""
     sys.stdout.write(text + "\n")
@@ -108,11 +140,12 @@ def _emit(text: str) -> None:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush does not fail on the closed pipe."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a file descriptor (redirected in-process): nothing to flush
+        pass
 
 
 def run_check_inputs(args: argparse.Namespace) -> int:

@@ -30,7 +30,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     unimodal.add_argument("--out", metavar="DIR", help="folder (default: runs/unimodal-CONFIG)")
     unimodal.set_defaults(run=run_unimodal_cmd)
     demo.add_argument("--force", action="store_true", help="retrain every model even if a current one exists")
-    demo.add_argument("--progress", action="store_true", help="show Lightning's per-epoch progress bars")
+    demo.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="per-epoch progress bars (default: when the terminal is interactive)")
 
 
 def _out(args: argparse.Namespace) -> Path:
@@ -41,7 +42,8 @@ def run_demo(args: argparse.Namespace) -> int:
     from digitfusion.pipeline.run import run_pipeline
 
     root = require_data_root(args.data)
-    summary = run_pipeline(args.config, root, _out(args), force=args.force, progress=args.progress,
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    summary = run_pipeline(args.config, root, _out(args), force=args.force, progress=progress,
                            command=shlex.join(["digitfusion", *sys.argv[1:]]))
     print_summary(summary, _out(args))
     return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import soundfile as sf
 
 from digitfusion.errors import DigitfusionError
+from digitfusion.files import check_readable_file, short_reason
 
 TARGET_RATE = 8000
 MAX_SECONDS = 60.0  # a spoken digit lasts about a second; a longer file is not one
@@ -19,29 +19,6 @@ MIN_RATE, MAX_RATE = 1000, 768_000  # sample rates outside this range are a brok
 MAX_CHANNELS = 64  # more channels than this is a broken header, not a recording
 MAX_FACTOR = 1000  # largest polyphase up/down factor (an odd rate is approximated to within ~1e-6)
 BLOCK = 1 << 16  # frames decoded at a time (memory stays at one mono copy of the recording)
-
-
-def _check_file(path: Path) -> None:
-    """Refuse what is not a readable, non-empty regular file, naming the reason."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        raise DigitfusionError(path, "no such file") from None
-    except (OSError, ValueError) as err:  # a parent that is not a folder, a NUL byte, a path too long...
-        raise DigitfusionError(path, f"cannot be read ({_reason(err)})") from None
-    if stat.S_ISDIR(status.st_mode):
-        raise DigitfusionError(path, "is a directory, expected an audio file")
-    if not stat.S_ISREG(status.st_mode):
-        raise DigitfusionError(path, "is not a regular file (a device, pipe or socket), expected an audio file")
-    if not os.access(path, os.R_OK):
-        raise DigitfusionError(path, "cannot be read (permission denied)")
-    if status.st_size == 0:
-        raise DigitfusionError(path, "is empty")
-
-
-def _reason(err: Exception) -> str:
-    """Why a path cannot be opened, in words (OSError's strerror, else the message)."""
-    return getattr(err, "strerror", None) or _short(err)
 
 
 def resample(wave: np.ndarray, rate: int, target_rate: int = TARGET_RATE) -> np.ndarray:
@@ -61,7 +38,7 @@ def resample(wave: np.ndarray, rate: int, target_rate: int = TARGET_RATE) -> np.
 def load_audio(path: str | os.PathLike, target_rate: int = TARGET_RATE, max_seconds: float = MAX_SECONDS) -> np.ndarray:
     """Return a mono float32 waveform [N] at `target_rate`, or raise DigitfusionError naming the problem."""
     path = Path(path)
-    _check_file(path)
+    check_readable_file(path, "audio")
     return _decode(str(path), path, target_rate, max_seconds)
 
 
@@ -78,7 +55,7 @@ def _decode(source, path, target_rate: int, max_seconds: float) -> np.ndarray:
     try:
         handle = sf.SoundFile(source)
     except Exception as err:  # libsndfile and soundfile raise several types for a file they cannot parse
-        raise DigitfusionError(path, f"not a readable audio file ({_short(err)})") from None
+        raise DigitfusionError(path, f"not a readable audio file ({short_reason(err)})") from None
     with handle:
         rate, channels, frames = handle.samplerate, handle.channels, handle.frames
         if rate <= 0 or channels <= 0:
@@ -111,15 +88,13 @@ def _read_mono(handle: sf.SoundFile, path, limit: int) -> np.ndarray:
             total += block.shape[0]
             if total > limit:
                 raise DigitfusionError(path, f"recording is longer than the limit of {limit / handle.samplerate:.0f} s")
-            blocks.append(block.mean(axis=1, dtype=np.float32))
+            # float files may hold samples far beyond full scale (up to 3e38): mix in float64 (a float32
+            # sum would overflow to inf, then NaN after resampling) and clip to full scale, as a DAC would
+            blocks.append(np.clip(block.mean(axis=1, dtype=np.float64), -1.0, 1.0).astype(np.float32))
     except DigitfusionError:
         raise
     except Exception as err:  # a corrupt data chunk: libsndfile, soundfile or numpy errors
-        raise DigitfusionError(path, f"audio data cannot be decoded ({_short(err)})") from None
+        raise DigitfusionError(path, f"audio data cannot be decoded ({short_reason(err)})") from None
     return np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
 
 
-def _short(err: Exception) -> str:
-    """The problem in one short line (libsndfile's own message when there is one, not the file's repr)."""
-    text = str(getattr(err, "error_string", "") or err).strip()
-    return text.splitlines()[0][:120] if text else type(err).__name__

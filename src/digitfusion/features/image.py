@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import stat
 import warnings
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage
 
 from digitfusion.errors import DigitfusionError
+from digitfusion.files import check_readable_file, short_reason
 
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
@@ -63,11 +63,11 @@ def load_user_image(path: str | os.PathLike) -> np.ndarray:
     Raises DigitfusionError naming the file for every problem with it.
     """
     path = Path(path)
-    _check_file(path)
+    check_readable_file(path, "image")
     try:
         handle = path.open("rb")
     except OSError as err:
-        raise DigitfusionError(path, f"cannot be read ({_short(err)})") from None
+        raise DigitfusionError(path, f"cannot be read ({short_reason(err)})") from None
     with handle:
         image = _decode(handle, path)
     return to_mnist(image, name=str(path))
@@ -78,29 +78,6 @@ def load_user_image_bytes(data: bytes, name: str) -> np.ndarray:
     if not data:
         raise DigitfusionError(name, "is empty")
     return to_mnist(_decode(io.BytesIO(data), name), name=name)
-
-
-def _check_file(path: Path) -> None:
-    """Refuse what is not a readable, non-empty regular file, naming the reason."""
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        raise DigitfusionError(path, "no such file") from None
-    except (OSError, ValueError) as err:  # a parent that is not a folder, a NUL byte, a path too long...
-        raise DigitfusionError(path, f"cannot be read ({_reason(err)})") from None
-    if stat.S_ISDIR(status.st_mode):
-        raise DigitfusionError(path, "is a directory, expected an image file")
-    if not stat.S_ISREG(status.st_mode):
-        raise DigitfusionError(path, "is not a regular file (a device, pipe or socket), expected an image file")
-    if not os.access(path, os.R_OK):
-        raise DigitfusionError(path, "cannot be read (permission denied)")
-    if status.st_size == 0:
-        raise DigitfusionError(path, "is empty")
-
-
-def _reason(err: Exception) -> str:
-    """Why a path cannot be opened, in words (OSError's strerror, else the message)."""
-    return getattr(err, "strerror", None) or _short(err)
 
 
 def _decode(handle, name: object) -> Image.Image:
@@ -114,7 +91,7 @@ def _decode(handle, name: object) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DigitfusionError(name, f"image is too large (limit is {MAX_PIXELS:,} pixels)") from None
         except Exception as err:  # Pillow's plugins raise OSError, SyntaxError, ValueError, struct.error, ...
-            raise DigitfusionError(name, f"cannot be read as an image ({_short(err)})") from None
+            raise DigitfusionError(name, f"cannot be read as an image ({short_reason(err)})") from None
         _check_size(image, name)
         try:
             image.seek(0)  # animated images: the first frame
@@ -122,7 +99,7 @@ def _decode(handle, name: object) -> Image.Image:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise DigitfusionError(name, f"image is too large (limit is {MAX_PIXELS:,} pixels)") from None
         except Exception as err:  # truncated or corrupt data: OSError, SyntaxError, ValueError, EOFError, ...
-            raise DigitfusionError(name, f"image data is truncated or corrupt ({_short(err)})") from None
+            raise DigitfusionError(name, f"image data is truncated or corrupt ({short_reason(err)})") from None
     return _upright(image)
 
 
@@ -143,10 +120,6 @@ def _check_size(image: Image.Image, name: object) -> None:
         raise DigitfusionError(name, f"image is too small ({width}x{height}, need {MIN_SIDE} px a side)")
 
 
-def _short(err: BaseException) -> str:
-    """First line of an exception message, for a one-line error."""
-    text = str(err).strip()
-    return text.splitlines()[0][:120] if text else type(err).__name__
 
 
 # ----------------------------------------------------------------------------- conversion
@@ -192,7 +165,7 @@ def _to_rgb(image: Image.Image, name: str, mode: str = "RGB") -> Image.Image:
     try:
         return image.convert(mode)
     except Exception as err:  # ValueError, OSError, or a mode without a conversion path
-        raise DigitfusionError(name, f"unsupported image mode {image.mode} ({_short(err)})") from None
+        raise DigitfusionError(name, f"unsupported image mode {image.mode} ({short_reason(err)})") from None
 
 
 def _high_depth_gray(image: Image.Image) -> np.ndarray:

@@ -108,5 +108,7 @@ def fit_length(wave: np.ndarray, length: int) -> np.ndarray:
 
 
 def prepare_waveform(wave: np.ndarray, params: LogMelParams) -> np.ndarray:
-    """A decoded 8 kHz waveform -> the fixed-length clip the features are computed on [clip_samples]."""
-    return fit_length(trim_silence(wave, params), params.clip_samples)
+    """A decoded 8 kHz waveform -> the fixed-length clip the features are computed on [clip_samples].
+    Samples are first held to the decoder's contract (finite, in [-1, 1]) so no input can overflow."""
+    wave = np.clip(np.nan_to_num(np.asarray(wave, dtype=np.float64), posinf=1.0, neginf=-1.0), -1.0, 1.0)
+    return fit_length(trim_silence(wave.astype(np.float32), params), params.clip_samples)

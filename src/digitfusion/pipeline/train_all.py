@@ -76,7 +76,7 @@ def ensure_run(config: TrainConfig, root: Path, run_dir: Path, bundle: Bundle, f
         return json.loads((run_dir / "summary.json").read_text())
     if not train:
         raise DigitfusionError(run_dir, "no trained model with this config here: run `digitfusion demo` first")
-    log.info("  %-10s training (%d epochs) -> %s", config.model, config.epochs, run_dir)
+    log.info("  %-10s training (%d epochs, config %s) -> %s", config.model, config.epochs, config.digest(), run_dir)
     summary = fit(config, root, run_dir, bundle=bundle, progress=progress)
     log.info("  %-10s val acc %.4f after %.0f s", config.model, summary["val_acc"], summary["train_seconds"])
     return summary

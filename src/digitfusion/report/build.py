@@ -227,8 +227,9 @@ def curves_section(doc: Document, entries: list[dict]) -> None:
             seen.add(curves)
             summary = json.loads((curves.parent / "summary.json").read_text())
             doc.figure(curves, f"{curves.parent.name} ({entry['protocol']}, seed {entry['seed']}): best validation "
-                               f"accuracy {100 * summary['val_acc']:.2f} % at epoch {summary['best_epoch']}, "
-                               f"{summary['train_seconds']:.0f} s")
+                               f"accuracy {100 * summary['val_acc']:.2f} % at epoch {summary['best_epoch']} of "
+                               f"{summary['epochs_run']}, {summary['train_seconds']:.0f} s, "
+                               f"{summary['parameters']:,} parameters, config hash {summary['config_hash']}")
 
 
 def late_section(doc: Document, entries: list[dict]) -> None:
