@@ -37,9 +37,17 @@ def test_pca_full_keep_reconstructs_exactly():
     assert pca.explained_variance() == pytest.approx(1.0)
 
 
+def test_pca_energy_keeps_the_fewest_components_reaching_the_share():
+    train = blobs(300, 1)
+    pca = PCAImages(keep=0.25).fit(train)
+    assert pca.explained_variance() >= 0.25
+    fewer = PCAImages(keep=(pca.k - 1) / 784, by="components").fit(train) if pca.k > 1 else None
+    assert fewer is None or fewer.explained_variance() < 0.25
+
+
 def test_pca_error_shrinks_with_more_components():
     train = blobs(300, 1)
-    quarter, twentieth = PCAImages().fit(train), PCAImages(keep=0.05).fit(train)
+    quarter, twentieth = PCAImages(by="components").fit(train), PCAImages(keep=0.05, by="components").fit(train)
     assert quarter.k == 196 and twentieth.k == 39
     err_quarter = (quarter.transform(train) - train).square().mean()
     err_twentieth = (twentieth.transform(train) - train).square().mean()

@@ -1,9 +1,9 @@
 """Score every strategy of one protocol and seed on its fixed test pairs, under every condition.
 
-Conditions: clean; degraded (AV-MNIST style: image rebuilt from 25 % of its PCA components fit on
-train, audio at 0 dB SNR); image missing; audio missing; and the robustness sweeps (audio SNR, image
-noise, image occlusion). Late-fusion parameters are fit on VALIDATION pairs here, before the test side
-is touched; the test side is read once, by this module, for the report.
+Conditions: clean; degraded (AV-MNIST style: image rebuilt from the leading PCA components that carry
+25 % of the train images' energy, audio at 0 dB SNR); image missing; audio missing; and the robustness
+sweeps (audio SNR, image noise, image occlusion). Late-fusion parameters are fit on VALIDATION pairs
+here, before the test side is touched; the test side is read once, by this module, for the report.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
     build = ConditionBuilder(bundle, seed, pca, max_pairs)
     cache = Encodings()
     results: dict = {"pairs": len(build.pairs), "late_params": {k: v.state() for k, v in late.items()},
-                     "table": {}, "sweeps": {}}
+                     "pca": {"components": pca.k, "energy": pca.explained_variance()}, "table": {}, "sweeps": {}}
     clean_outputs = None
     for condition in TABLE_CONDITIONS:
         audio_for_seed = None
