@@ -78,3 +78,14 @@ def test_missing_default_model_is_a_clear_message(tmp_path, monkeypatch, capsys)
     monkeypatch.chdir(tmp_path)
     assert main(["predict", "--audio", "x.wav"]) == 2
     assert "make demo" in capsys.readouterr().err
+
+
+def test_export_command(tiny_pipeline, real_root, tmp_path, capsys):
+    from digitfusion.cli import main
+
+    assert main(["export", "--run", str(tiny_pipeline), "--out", str(tmp_path / "m"), "--data", str(real_root),
+                 "--strategy", "concat"]) == 0
+    assert "parity" in capsys.readouterr().out
+    assert json.loads((tmp_path / "m" / "preprocessing.json").read_text())["strategy"] == "concat"
+    assert main(["export", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "n")]) == 2
+    assert not (tmp_path / "n").exists()

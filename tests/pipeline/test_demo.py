@@ -34,3 +34,12 @@ def test_second_run_reuses_models_and_gives_the_same_table(tiny_pipeline, real_r
         run_pipeline("tiny", real_root, tiny_pipeline, command="again")
     assert "training" not in caplog.text and "reused" in caplog.text
     assert (tiny_pipeline / "tables.md").read_text() == before
+
+
+def test_evaluate_command_scores_existing_models_only(tiny_pipeline, tmp_path, capsys):
+    from digitfusion.cli import main
+
+    assert main(["evaluate", "--config", "tiny", "--out", str(tiny_pipeline)]) == 0
+    assert "| late-product |" in capsys.readouterr().out
+    assert main(["evaluate", "--config", "tiny", "--out", str(tmp_path / "empty")]) == 2
+    assert "run `digitfusion demo` first" in capsys.readouterr().err

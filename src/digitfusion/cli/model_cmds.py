@@ -17,7 +17,8 @@ TRAINED_FUSIONS = ("early", "concat", "attention", "gated")  # models.TRAINED_FU
 
 def register(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="export a trained fused model to ONNX (+ card, checksums)")
-    export.add_argument("--run", default="runs/demo", metavar="DIR", help="pipeline folder (default: runs/demo)")
+    export.add_argument("--run", dest="run_dir", default="runs/demo", metavar="DIR",
+                        help="pipeline folder (default: runs/demo)")
     export.add_argument("--out", default="model", metavar="DIR", help="model folder to write (default: model/)")
     export.add_argument("--strategy", default="attention", choices=TRAINED_FUSIONS)
     export.add_argument("--protocol", default="official", help="protocol folder of the run (default: official)")
@@ -54,7 +55,7 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
-    result = export_model(args.run, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
+    result = export_model(args.run_dir, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
                           strategy=args.strategy)
     print(f"exported {args.strategy} ({args.protocol}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
