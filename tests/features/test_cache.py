@@ -39,3 +39,31 @@ def test_killed_build_leaves_no_entry(tiny_root, tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "features") == []
     monkeypatch.undo()
     assert not load_features(tiny_root, paths, cache=tmp_path).from_cache
+
+
+def test_sigkill_during_a_cache_build_leaves_no_entry(tiny_root, tmp_path):
+    """A real SIGKILL between the two array writes: no entry appears, and the next run builds a whole one."""
+    import signal
+    import subprocess
+    import sys
+
+    code = f"""
+import os, signal, numpy as np
+from pathlib import Path
+from digitfusion.data.fsdd import list_recordings
+from digitfusion.features import cache
+real_save = np.save
+def save_then_die(path, array):
+    real_save(path, array)
+    os.kill(os.getpid(), signal.SIGKILL)
+cache.np.save = save_then_die
+root = Path({str(tiny_root)!r})
+cache.load_features(root, [r.path for r in list_recordings(root)][:5], cache=Path({str(tmp_path)!r}))
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert run.returncode == -signal.SIGKILL
+    entries = [p for p in (tmp_path / "features").iterdir() if not p.name.endswith(".part")]
+    assert entries == []
+    paths = [r.path for r in list_recordings(tiny_root)][:5]
+    rebuilt = load_features(tiny_root, paths, cache=tmp_path)
+    assert not rebuilt.from_cache and load_features(tiny_root, paths, cache=tmp_path).from_cache
