@@ -28,6 +28,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_option(unimodal)
     unimodal.add_argument("--config", choices=("tiny", "full"), default="full")
     unimodal.add_argument("--out", metavar="DIR", help="folder (default: runs/unimodal-CONFIG)")
+    unimodal.add_argument("--available-only", action="store_true",
+                          help="train nothing: the table from the runs already in the folder")
     unimodal.set_defaults(run=run_unimodal_cmd)
     demo.add_argument("--force", action="store_true", help="retrain every model even if a current one exists")
     demo.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -64,7 +66,8 @@ def run_unimodal_cmd(args: argparse.Namespace) -> int:
 
     root = require_data_root(args.data)
     out = Path(args.out) if args.out else runs_dir() / f"unimodal-{args.config}"
-    print(run_unimodal(args.config, root, out, command=shlex.join(["digitfusion", *sys.argv[1:]])))
+    print(run_unimodal(args.config, root, out, command=shlex.join(["digitfusion", *sys.argv[1:]]),
+                       available_only=args.available_only))
     print(f"table: {out / 'results.md'}")
     return 0
 

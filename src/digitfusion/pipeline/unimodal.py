@@ -21,8 +21,9 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.evaluation.metrics import format_mean_std, scores
 from digitfusion.evaluation.strategies import unimodal_logits
 from digitfusion.features.seed import SeedMelParams
+from digitfusion.models import MODELS
 from digitfusion.pipeline.run import setup_logging, versions
-from digitfusion.pipeline.train_all import ensure_run, expand_protocols, make_config, protocol_parts
+from digitfusion.pipeline.train_all import ensure_run, expand_protocols, is_current, make_config, protocol_parts
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.fit import quiet_lightning
 
@@ -60,7 +61,9 @@ def test_accuracy(run_dir: Path, items: torch.Tensor, labels: torch.Tensor, moda
     return scores(unimodal_logits(model, modality, items).softmax(1), labels)
 
 
-def run_unimodal(config_name: str, root: Path, out: Path, command: str = "") -> str:
+def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", available_only: bool = False) -> str:
+    """Train (or reuse) every run of the config and score each on its test side once. With
+    `available_only`, nothing is trained: the table covers the runs already there, and says so."""
     setup_logging()
     quiet_lightning()
     if config_name not in UNIMODAL_CONFIGS:
@@ -68,35 +71,33 @@ def run_unimodal(config_name: str, root: Path, out: Path, command: str = "") -> 
     config = UNIMODAL_CONFIGS[config_name]
     start = time.perf_counter()
     rows: dict[tuple[str, str], list[dict]] = {}
+
+    def scored(model: str, protocol: str, seed: int, run: Path, bundle, row: str, split: str, fold) -> None:
+        train_config = make_config(model, protocol, seed, config.overrides.get(model, {}))
+        if available_only and not is_current(run, train_config):
+            return
+        ensure_run(train_config, root, run, bundle, False, False)
+        side, modality = bundle["test"], MODELS[model][0]
+        items, labels = (side.images, side.image_labels) if modality == "image" else (side.audio, side.audio_labels)
+        rows.setdefault((row, split), []).append({"seed": seed, "fold": fold,
+                                                  **test_accuracy(run, items, labels, modality)})
+
     for seed in config.seeds:
         for protocol in expand_protocols(config.protocols, root):
             if protocol in config.first_seed_only and seed != config.seeds[0]:
                 continue
             strategy, holdout = protocol_parts(protocol)
             bundle = load_bundle(root, strategy, holdout, seed)
-            name = bundle.split.name
+            folder = out / f"seed{seed}" / bundle.split.name
             if protocol == config.protocols[0]:
-                run = out / f"seed{seed}" / "image-cnn"
-                ensure_run(make_config("image-cnn", "official", seed, config.overrides.get("image-cnn", {})), root,
-                           run, bundle, False, False)
-                rows.setdefault(("image-cnn", "MNIST test"), []).append(
-                    {"seed": seed, **test_accuracy(run, bundle["test"].images, bundle["test"].image_labels, "image")})
-            run = out / f"seed{seed}" / name / "audio-cnn"
-            ensure_run(make_config("audio-cnn", protocol, seed, config.overrides.get("audio-cnn", {})), root, run,
-                       bundle, False, False)
-            rows.setdefault(("audio-cnn", strategy), []).append(
-                {"seed": seed, "fold": holdout, **test_accuracy(run, bundle["test"].audio, bundle["test"].audio_labels,
-                                                                 "audio")})
-            if config.baseline_seeds is not None and seed not in config.baseline_seeds:
-                continue
-            seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
-            run = out / f"seed{seed}" / name / "seed-cnn"
-            ensure_run(make_config("seed-cnn", protocol, seed, config.overrides.get("seed-cnn", {})), root, run,
-                       seed_bundle, False, False)
-            rows.setdefault(("seed-cnn (lab baseline)", strategy), []).append(
-                {"seed": seed, "fold": holdout,
-                 **test_accuracy(run, seed_bundle["test"].audio, seed_bundle["test"].audio_labels, "audio")})
-    ablation = run_ablation(config, root, out) if config.ablation_protocol else {}
+                scored("image-cnn", "official", seed, out / f"seed{seed}" / "image-cnn", bundle, "image-cnn",
+                       "MNIST test", None)
+            scored("audio-cnn", protocol, seed, folder / "audio-cnn", bundle, "audio-cnn", strategy, holdout)
+            if config.baseline_seeds is None or seed in config.baseline_seeds:
+                seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
+                scored("seed-cnn", protocol, seed, folder / "seed-cnn", seed_bundle, "seed-cnn (lab baseline)",
+                       strategy, holdout)
+    ablation = run_ablation(config, root, out, available_only) if config.ablation_protocol else {}
     text = render(config, rows, ablation, command, time.perf_counter() - start)
     write_text(out / "results.md", text)
     write_text(out / "results.json", json.dumps({"rows": {f"{k[0]}|{k[1]}": v for k, v in rows.items()},
@@ -113,7 +114,7 @@ def ablation_variants() -> dict[str, dict]:
     return variants
 
 
-def run_ablation(config: UnimodalConfig, root: Path, out: Path) -> dict[str, dict]:
+def run_ablation(config: UnimodalConfig, root: Path, out: Path, available_only: bool = False) -> dict[str, dict]:
     """Which augmentations help, measured on the validation side only."""
     strategy, holdout = protocol_parts(config.ablation_protocol)
     seed = config.ablation_seed
@@ -126,7 +127,10 @@ def run_ablation(config: UnimodalConfig, root: Path, out: Path) -> dict[str, dic
         if config.ablation_epochs:
             overrides["epochs"] = config.ablation_epochs
         run = out / "ablation" / label.replace(": ", "-").replace(" ", "").replace("+", "_")
-        summary = ensure_run(make_config(model, protocol, seed, overrides), root, run, bundle, False, False)
+        train_config = make_config(model, protocol, seed, overrides)
+        if available_only and not is_current(run, train_config):
+            continue
+        summary = ensure_run(train_config, root, run, bundle, False, False)
         results[label] = {"val_acc": summary["val_acc"], "val_loss": summary["val_loss"]}
     return results
 
@@ -146,7 +150,9 @@ def render(config: UnimodalConfig, rows: dict, ablation: dict, command: str, sec
         values = [sum(v) / len(v) for _, v in sorted(per_seed.items())]
         folds = ", ".join(f"{e['fold']} {100 * e['acc']:.1f}" for e in entries if e["seed"] == config.seeds[0]
                           and e.get("fold"))
-        lines.append(f"| {model} | {split} | {format_mean_std(values)} | {len(values)} | {folds or '—'} |")
+        folds_per_seed = len(entries) // max(1, len(values))
+        count = f"{len(values)}" + (f" x {folds_per_seed} folds" if split == "speaker" else "")
+        lines.append(f"| {model} | {split} | {format_mean_std(values)} | {count} | {folds or '—'} |")
     if ablation:
         epochs = f", {config.ablation_epochs} epochs each" if config.ablation_epochs else ""
         lines += ["", f"## Augmentation ablation (validation, protocol `{config.ablation_protocol}`, "
