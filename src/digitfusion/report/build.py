@@ -22,7 +22,6 @@ from digitfusion.evaluation.aggregate import (
     table_values,
 )
 from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRACTIONS, SNRS_DB
-from digitfusion.evaluation.metrics import format_mean_std
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
 from digitfusion.report.plots import save
@@ -245,5 +244,3 @@ def late_section(doc: Document, entries: list[dict]) -> None:
                      f"{t['image']:.2f}", f"{t['audio']:.2f}"])
     doc.table(["protocol", "seed", "weighted: image weight", "temperature image", "temperature audio"], rows)
 
-
-__all__ = ["build_report", "format_mean_std"]

@@ -20,7 +20,7 @@ from lightning.pytorch.loggers import CSVLogger
 from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
 from digitfusion.features.mel import LogMelParams
-from digitfusion.models import MODELS, build_unimodal
+from digitfusion.models import build_unimodal
 from digitfusion.models.fusion import IntermediateFusion
 from digitfusion.report.plots import curves_figure, save
 from digitfusion.training.augment import AugmentConfig, BatchAugmenter
@@ -155,5 +155,3 @@ def quiet_lightning() -> None:
     warnings.filterwarnings("ignore", ".*LeafSpec.*")
     warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
 
-
-__all__ = ["MODELS", "fit", "build_model", "read_history"]
