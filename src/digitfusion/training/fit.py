@@ -92,7 +92,8 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
         keep_history(run_dir)
     start = time.perf_counter()
     trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed),
-                loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None)
+                loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None,
+                weights_only=True)  # a checkpoint is never unpickled beyond tensors and plain values
     seconds = time.perf_counter() - start
     if trainer.global_rank != 0:
         return {}
