@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from digitfusion.features.audio import LogMel
+from digitfusion.features.pca import PCAImages
 from digitfusion.training.augment import (
     AUDIO_OPS,
     IMAGE_BACKGROUND,
@@ -14,6 +15,7 @@ from digitfusion.training.augment import (
     active_power,
     add_noise,
     elastic,
+    low_rank,
     random_affine,
     random_erasing,
     random_gain,
@@ -47,6 +49,12 @@ def feats(b: int = 6) -> torch.Tensor:
     """Log-mel-like dB values in [-80, 0] with a smooth frequency profile [B, 1, 64, 101]."""
     profile = -40 + 30 * torch.sin(torch.linspace(0, 3, 64)).view(1, 1, 64, 1)
     return (profile + 5 * torch.randn(b, 1, 64, 101, generator=gen(1))).clamp(-80, 0)
+
+
+def basis(k: int = 64) -> PCAImages:
+    """Principal components of random smooth images: a basis with 64 components of decreasing variance."""
+    smooth = torch.nn.functional.avg_pool2d(torch.randn(300, 1, 28, 28, generator=gen(7)), 5, stride=1, padding=2)
+    return PCAImages(keep=k / 784, by="components").fit(smooth)
 
 
 IMAGE_FNS = [random_affine, elastic, random_erasing]
@@ -178,6 +186,30 @@ def test_erasing_uses_the_background_value():
     assert torch.equal(random_erasing(x, gen(0), p=0.0), x)
 
 
+def test_low_rank_projects_onto_a_random_number_of_components():
+    pca = basis()
+    x = images(32) + 0.3 * torch.randn(32, 1, 28, 28, generator=gen(2))
+    out = low_rank(x, gen(0), pca)
+    assert out.shape == x.shape and torch.isfinite(out).all()
+    mean, components = (t.float() for t in pca._fitted())
+    centred = x.reshape(32, -1) - mean
+    kept = ((out.reshape(32, -1) - mean) @ components.T).abs() > 1e-3  # which components each output keeps
+    ranks = kept.sum(dim=1)
+    assert ranks.min() >= 2 and ranks.max() <= 64 and len(ranks.unique()) > 5  # k varies per image
+    for row, source, keeps, k in zip(out, centred, kept, ranks.tolist(), strict=True):
+        assert keeps[:k].all()  # the first k components, and exactly the projection on them
+        expected = (source @ components[:k].T) @ components[:k] + mean
+        assert torch.allclose(row.reshape(-1), expected, atol=1e-4)
+    full = low_rank(x, gen(0), pca, ranks=(64, 64))
+    assert torch.allclose(full, pca.transform(x), atol=1e-4)  # k = basis size: the plain projection
+    assert torch.equal(low_rank(x, gen(0), pca), out) and not torch.equal(low_rank(x, gen(1), pca), out)
+
+
+def test_low_rank_needs_a_basis():
+    with pytest.raises(ValueError, match="PCA basis"):
+        BatchAugmenter(AugmentConfig(image=("lowrank",), audio=()))
+
+
 def test_augmenter_none_returns_the_batch_unchanged():
     batch = {"image": images(), "wave": tone(b=6), "audio": feats(), "label": torch.arange(6)}
     out = BatchAugmenter(AugmentConfig.none())(batch)
@@ -214,7 +246,7 @@ def test_augmenter_p_selects_per_sample():
 def test_augmenter_seeding():
     batch = {"image": images(), "wave": tone(b=6)}
     config = AugmentConfig(image=IMAGE_OPS, audio=AUDIO_OPS)
-    a, b, c = (BatchAugmenter(config, seed=s)(batch) for s in (0, 0, 1))
+    a, b, c = (BatchAugmenter(config, seed=s, basis=basis())(batch) for s in (0, 0, 1))
     assert torch.equal(a["image"], b["image"]) and torch.equal(a["audio"], b["audio"])
     assert not torch.equal(a["image"], c["image"]) and not torch.equal(a["audio"], c["audio"])
 
@@ -234,7 +266,7 @@ def test_needs_waves():
 def test_full_batch_of_128_runs():
     """Everything on at B=128 (timing printed with -s, not asserted: CI machines vary)."""
     batch = {"image": images(128), "wave": tone(b=128), "label": torch.arange(128)}
-    augmenter = BatchAugmenter(AugmentConfig(image=IMAGE_OPS, audio=AUDIO_OPS), frontend=LogMel())
+    augmenter = BatchAugmenter(AugmentConfig(image=IMAGE_OPS, audio=AUDIO_OPS), frontend=LogMel(), basis=basis())
     start = time.perf_counter()
     out = augmenter(batch)
     print(f"augmenting B=128 took {time.perf_counter() - start:.3f} s")

@@ -21,7 +21,6 @@ from digitfusion.evaluation.conditions import (
     IMAGE_NOISE_SIGMAS,
     OCCLUSION_FRACTIONS,
     SNRS_DB,
-    PCAImages,
     image_noise,
     noisy_waves,
     occlude,
@@ -29,6 +28,7 @@ from digitfusion.evaluation.conditions import (
 from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
 from digitfusion.features.audio import LogMel
+from digitfusion.features.pca import PCAImages
 from digitfusion.models import LATE_FUSIONS
 from digitfusion.models.late import LateFusion
 from digitfusion.training.checkpoint import load_run
@@ -49,8 +49,11 @@ def sweep_conditions() -> dict[str, list[Condition]]:
     return {
         "audio_snr": [Condition(f"snr {'clean' if s is None else s}", audio="clean" if s is None else f"snr:{s}")
                       for s in SNRS_DB],
-        "image_noise": [Condition(f"image noise {s}", image=f"noise:{s}") for s in IMAGE_NOISE_SIGMAS],
-        "image_occlusion": [Condition(f"occlusion {f}", image=f"occlude:{f}") for f in OCCLUSION_FRACTIONS],
+        # The zero points are the clean condition itself (named as such, so it is scored once).
+        "image_noise": [Condition(f"image noise {s}", image=f"noise:{s}" if s else "clean")
+                        for s in IMAGE_NOISE_SIGMAS],
+        "image_occlusion": [Condition(f"occlusion {f}", image=f"occlude:{f}" if f else "clean")
+                            for f in OCCLUSION_FRACTIONS],
     }
 
 
@@ -165,12 +168,14 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
     results["disagreement"] = disagreement(clean_outputs, build.labels)
     if robustness:
         sweep_build = ConditionBuilder(bundle, seed, pca, min(filter(None, (max_pairs, sweep_pairs)), default=None))
-        sweep_cache = Encodings()
+        sweep_cache, scored = Encodings(), {}
         results["sweep_pairs"] = len(sweep_build.pairs)
         for sweep, conditions in sweep_conditions().items():
-            results["sweeps"][sweep] = {
-                c.name: summarise(all_outputs(models, late, sweep_build.inputs(c), sweep_cache), sweep_build.labels)
-                for c in conditions}
+            for c in conditions:
+                if (c.image, c.audio) not in scored:
+                    outputs = all_outputs(models, late, sweep_build.inputs(c), sweep_cache)
+                    scored[c.image, c.audio] = summarise(outputs, sweep_build.labels)
+            results["sweeps"][sweep] = {c.name: scored[c.image, c.audio] for c in conditions}
     save_arrays(out_dir, clean_outputs, build)
     write_text(out_dir / "results.json", json.dumps(results, indent=1) + "\n")
     return results

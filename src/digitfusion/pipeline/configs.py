@@ -18,11 +18,12 @@ class PipelineConfig:
     early: dict = field(default_factory=dict)
     fusion: dict = field(default_factory=dict)  # concat / attention / gated (encoders start from unimodal runs)
     test_pairs: int | None = None  # cap on evaluation pairs (tiny only); None = every test image
-    robustness: bool = True  # SNR / image-corruption sweeps
+    sweep_groups: tuple[str, ...] = ("official", "speaker")  # protocol groups given the robustness sweeps
+    seed_cnn_seeds: list[int] | None = None  # seeds the seed lab's CNN (the baseline row) is trained for; None = all
 
 
 FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, noise_snr_db=[-10.0, 30.0],
-                       augment_image=["affine", "erasing"])
+                       augment_image=["affine", "erasing", "lowrank"])
 TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
 
 CONFIGS = {
@@ -31,15 +32,18 @@ CONFIGS = {
         image={**TINY_LIMITS, "model_kwargs": {"width": 8}}, audio={**TINY_LIMITS, "model_kwargs": {"width": 8}},
         seed_cnn=TINY_LIMITS, early={**TINY_LIMITS, "model_kwargs": {"width": 8}},
         fusion={**FUSION_DEFAULTS, **TINY_LIMITS, "model_kwargs": {"image": {"width": 8}, "audio": {"width": 8}}},
-        test_pairs=200, robustness=True),
+        test_pairs=200),
+    # Sized for about ten minutes on a 2-core CPU: the sweeps (about 45 s a protocol) run on official only.
     "demo": PipelineConfig(
         "demo", ["official", "speaker"], [0],
-        image={"epochs": 15}, audio={"epochs": 15}, seed_cnn={"epochs": 10}, early={"epochs": 10, "lr": 3e-3},
-        fusion={**FUSION_DEFAULTS, "epochs": 3}),
+        image={"epochs": 15}, audio={"epochs": 15}, seed_cnn={"epochs": 10}, early={"epochs": 8, "lr": 3e-3},
+        fusion={**FUSION_DEFAULTS, "epochs": 2}, sweep_groups=("official",)),
+    # The unimodal settings are `digitfusion unimodal --config full`'s, so its runs are reused when both write
+    # to one folder; the seed lab's CNN is the baseline row for seed 0, as there.
     "full": PipelineConfig(
         "full", ["official", "speaker:*"], [0, 1, 2],
-        image={"epochs": 30}, audio={"epochs": 30}, seed_cnn={}, early={"epochs": 20, "lr": 3e-3},
-        fusion=dict(FUSION_DEFAULTS)),
+        image={"epochs": 30}, audio={"epochs": 20}, seed_cnn={}, early={"epochs": 10, "lr": 3e-3},
+        fusion={**FUSION_DEFAULTS, "epochs": 3}, sweep_groups=("official",), seed_cnn_seeds=[0]),
 }
 
 

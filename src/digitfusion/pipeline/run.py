@@ -11,6 +11,7 @@ from pathlib import Path
 
 from digitfusion import __version__
 from digitfusion.atomic import write_text
+from digitfusion.evaluation.aggregate import group_of
 from digitfusion.evaluation.evaluate import evaluate_protocol
 from digitfusion.features.cache import load_features
 from digitfusion.pipeline.configs import get_config
@@ -56,16 +57,19 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
     log.info("stage features: %d clips %s in %.1f s", len(features.paths),
              "read from cache" if features.from_cache else "computed", timings["features"])
     entries = []
+    retrained: set[Path] = set()  # with --force, a model shared by protocols (the image CNN) is retrained once
     for seed in config.seeds:
         for protocol in protocols:
             tick = time.perf_counter()
             log.info("stage train: protocol %s, seed %d", protocol, seed)
-            done = train_protocol(config, root, out, protocol, seed, force=force, progress=progress, train=train)
+            done = train_protocol(config, root, out, protocol, seed, force=force, progress=progress, train=train,
+                                  retrained=retrained)
             timings[f"train {done.folder.name} seed{seed}"] = time.perf_counter() - tick
             tick = time.perf_counter()
             log.info("stage evaluate: protocol %s, seed %d", done.folder.name, seed)
             results = evaluate_protocol(done.runs, done.bundle, seed, done.folder / "evaluation",
-                                        max_pairs=config.test_pairs, robustness=config.robustness,
+                                        max_pairs=config.test_pairs,
+                                        robustness=group_of(done.folder.name) in config.sweep_groups,
                                         seed_audio=done.seed_test_audio)
             timings[f"evaluate {done.folder.name} seed{seed}"] = time.perf_counter() - tick
             entries.append({"protocol": done.folder.name, "seed": seed, "folder": str(done.folder),

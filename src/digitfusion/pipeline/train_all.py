@@ -99,26 +99,34 @@ class ProtocolRuns:
     folder: Path
     bundle: Bundle
     runs: dict[str, Path]
-    seed_test_audio: torch.Tensor
+    seed_test_audio: torch.Tensor | None  # None when the seed CNN is not trained for this seed
 
 
 def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str, seed: int,
-                   force: bool = False, progress: bool = False, train: bool = True) -> ProtocolRuns:
-    """Every model of one protocol and seed."""
+                   force: bool = False, progress: bool = False, train: bool = True,
+                   retrained: set[Path] | None = None) -> ProtocolRuns:
+    """Every model of one protocol and seed. `retrained` collects the run folders trained by this invocation,
+    so `force` retrains a model that several protocols share only once."""
+    retrained = set() if retrained is None else retrained
+
+    def run(model_config: TrainConfig, run_dir: Path, data: Bundle) -> dict:
+        summary = ensure_run(model_config, root, run_dir, data, force and run_dir not in retrained, progress, train)
+        retrained.add(run_dir)
+        return summary
+
     strategy, holdout = protocol_parts(protocol)
     bundle = load_bundle(root, strategy, holdout, seed)
     folder = out / f"seed{seed}" / bundle.split.name
     write_protocol_files(bundle, seed, folder / "split")
-    runs = {"image-cnn": out / f"seed{seed}" / "image-cnn", "audio-cnn": folder / "audio-cnn",
-            "seed-cnn": folder / "seed-cnn"}
-    image_summary = ensure_run(make_config("image-cnn", "official", seed, config.image), root, runs["image-cnn"],
-                               bundle, force, progress, train)
-    audio_summary = ensure_run(make_config("audio-cnn", protocol, seed, config.audio), root, runs["audio-cnn"],
-                               bundle, force, progress, train)
-    seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
-    ensure_run(make_config("seed-cnn", protocol, seed, config.seed_cnn), root, runs["seed-cnn"], seed_bundle,
-               force, progress, train)
-    seed_test_audio = seed_bundle["test"].audio
+    runs = {"image-cnn": out / f"seed{seed}" / "image-cnn", "audio-cnn": folder / "audio-cnn"}
+    image_summary = run(make_config("image-cnn", "official", seed, config.image), runs["image-cnn"], bundle)
+    audio_summary = run(make_config("audio-cnn", protocol, seed, config.audio), runs["audio-cnn"], bundle)
+    seed_test_audio = None
+    if config.seed_cnn_seeds is None or seed in config.seed_cnn_seeds:
+        runs["seed-cnn"] = folder / "seed-cnn"
+        seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
+        run(make_config("seed-cnn", protocol, seed, config.seed_cnn), runs["seed-cnn"], seed_bundle)
+        seed_test_audio = seed_bundle["test"].audio
     # The unimodal configs' hashes are part of a fused config: retraining an encoder retrains the fusions.
     init = {"image": str(runs["image-cnn"]), "audio": str(runs["audio-cnn"]),
             "image_config": image_summary["config_hash"], "audio_config": audio_summary["config_hash"]}
@@ -126,6 +134,5 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
         runs[name] = folder / name
         overrides = config.early if name == "early" else {}
         extra = {} if name == "early" else {"init_from": init}
-        fusion_config = make_config(name, protocol, seed, {**config.fusion, **overrides}, **extra)
-        ensure_run(fusion_config, root, runs[name], bundle, force, progress, train)
+        run(make_config(name, protocol, seed, {**config.fusion, **overrides}, **extra), runs[name], bundle)
     return ProtocolRuns(folder, bundle, runs, seed_test_audio)

@@ -20,10 +20,11 @@ from lightning.pytorch.loggers import CSVLogger
 from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
 from digitfusion.features.mel import LogMelParams
+from digitfusion.features.pca import PCAImages
 from digitfusion.models import build_unimodal
 from digitfusion.models.fusion import IntermediateFusion
 from digitfusion.report.plots import curves_figure, save
-from digitfusion.training.augment import AugmentConfig, BatchAugmenter
+from digitfusion.training.augment import LOW_RANK_MAX, AugmentConfig, BatchAugmenter
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.data import loader, side_dataset
@@ -54,13 +55,15 @@ def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Modul
     return model
 
 
-def build_augmenter(config: TrainConfig, params) -> BatchAugmenter | None:
+def build_augmenter(config: TrainConfig, params, train_images: torch.Tensor) -> BatchAugmenter | None:
     image = tuple(config.augment_image) if config.modality in ("image", "pair") else ()
     audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features == "logmel" else ()
     if not image and not audio:
         return None
     augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db), p=config.augment_p)
-    return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed)
+    # The low-rank op's basis: the leading principal components of this run's own training images.
+    basis = PCAImages(keep=LOW_RANK_MAX / 784, by="components").fit(train_images) if "lowrank" in image else None
+    return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed, basis=basis)
 
 
 def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle: Bundle | None = None,
@@ -73,7 +76,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     params = feature_params(config)
     bundle = bundle or load_bundle(data_root, config.strategy, config.holdout, config.seed, params=params)
     model = build_model(config, initialise=not resume)
-    augmenter = build_augmenter(config, params)
+    augmenter = build_augmenter(config, params, bundle["train"].images)
     needs_waves = augmenter is not None and augmenter.config.needs_waves
     train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves)
     val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
