@@ -23,8 +23,13 @@ def test_every_protocol_has_manifests_and_results(tiny_pipeline):
     assert {e["protocol"].split("-")[0] for e in entries["entries"]} == {"official", "speaker"}
     for entry in entries["entries"]:
         results = entry["results"]
-        assert set(results["table"]) == {"clean", "degraded", "image missing", "audio missing"}
-        assert set(results["sweeps"]) == {"audio_snr", "image_noise", "image_occlusion"}
+        assert set(results["table"]) == {"clean", "degraded", "degraded image alone", "degraded audio alone",
+                                         "image missing", "audio missing"}
+        sweeps = results["sweeps"]
+        assert set(sweeps) == {"audio_snr", "image_noise", "image_occlusion"}
+        # every sweep starts from the same clean point (scored once, on the sweep's pairs)
+        assert sweeps["image_noise"]["image noise 0.0"] == sweeps["image_occlusion"]["occlusion 0.0"]
+        assert sweeps["image_noise"]["image noise 0.0"] == sweeps["audio_snr"]["snr clean"]
         assert "resolved" in results["disagreement"]
 
 

@@ -58,6 +58,15 @@ def test_same_seed_same_metrics(tiny_root, tmp_path):
     assert (tmp_path / "a" / "model.safetensors").read_bytes() == (tmp_path / "b" / "model.safetensors").read_bytes()
 
 
+def test_retraining_into_a_used_folder_starts_clean(tiny_root, tmp_path):
+    """A forced retrain must not read the old run's history nor leave versioned checkpoints beside the old ones."""
+    fit(tiny("image-cnn", "image", epochs=3), tiny_root, tmp_path / "run", progress=False)
+    (tmp_path / "run" / "logs" / "metrics-before-resume.csv").write_text("epoch,step,val_loss\n7,1,9.0\n")
+    summary = fit(tiny("image-cnn", "image", epochs=2), tiny_root, tmp_path / "run", progress=False)
+    assert summary["epochs_run"] == 2
+    assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["best.ckpt", "last.ckpt"]
+
+
 def test_ddp_two_cpu_processes_make_a_valid_checkpoint(tiny_root, tmp_path):
     """The same train command with --devices 2 --strategy ddp (gloo on CPU) for a few steps."""
     out = tmp_path / "ddp"

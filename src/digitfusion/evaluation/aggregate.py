@@ -52,6 +52,8 @@ def ordered(rows: dict) -> list[str]:
 
 COLUMNS = (("clean/acc", "clean acc %", 100), ("clean/macro_f1", "macro-F1 %", 100), ("clean/nll", "NLL", 1),
            ("clean/ece", "ECE %", 100), ("degraded/acc", "degraded acc %", 100),
+           ("degraded image alone/acc", "degraded image alone %", 100),
+           ("degraded audio alone/acc", "degraded audio alone %", 100),
            ("image missing/acc", "image missing %", 100), ("audio missing/acc", "audio missing %", 100))
 
 

@@ -41,7 +41,11 @@ class Condition:
     audio: str = "clean"  # clean | snr:DB | missing
 
 
+# "degraded image/audio alone": each model's answer from one degraded modality, the other absent. For a fused
+# model this is its own encoder alone, so the degraded gain of fusion can be told from what its encoders learnt.
 TABLE_CONDITIONS = (Condition("clean"), Condition("degraded", image="pca", audio="snr:0"),
+                    Condition("degraded image alone", image="pca", audio="missing"),
+                    Condition("degraded audio alone", image="missing", audio="snr:0"),
                     Condition("image missing", image="missing"), Condition("audio missing", audio="missing"))
 
 

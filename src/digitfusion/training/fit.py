@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -93,6 +95,8 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
         use_distributed_sampler=True)
     if resume:
         keep_history(run_dir)
+    else:
+        clear_previous_run(run_dir)
     start = time.perf_counter()
     trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed),
                 loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None,
@@ -122,6 +126,16 @@ def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best:
                "parameters": sum(p.numel() for p in model.parameters())}
     write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def clear_previous_run(run_dir: Path) -> None:
+    """A fresh (not resumed) training into a used folder starts from empty logs and checkpoints: Lightning would
+    otherwise version its checkpoints beside the old ones, and the old history would be read as this run's.
+    Only the launching process clears (DDP ranks started by Lightning carry LOCAL_RANK)."""
+    if os.environ.get("LOCAL_RANK", "0") != "0":
+        return
+    for name in ("logs", "checkpoints"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
 
 
 def keep_history(run_dir: Path) -> None:

@@ -1,0 +1,56 @@
+"""train_protocol's bookkeeping, with training replaced by a recorder (the real training is tested elsewhere)."""
+
+import dataclasses
+
+import pytest
+
+from digitfusion.pipeline import train_all
+from digitfusion.pipeline.configs import get_config
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """Replaces ensure_run: records (run folder name, forced?) and returns a summary."""
+    calls = []
+
+    def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True):
+        calls.append((run_dir, force))
+        return {"config_hash": config.digest()}
+
+    monkeypatch.setattr(train_all, "ensure_run", fake_ensure_run)
+    return calls
+
+
+def test_force_retrains_a_model_shared_by_protocols_once(tiny_root, tmp_path, recorded):
+    config, retrained = get_config("tiny"), set()
+    for protocol in ("official", "speaker:bob"):
+        train_all.train_protocol(config, tiny_root, tmp_path, protocol, 0, force=True, retrained=retrained)
+    image = [force for run_dir, force in recorded if run_dir.name == "image-cnn"]
+    audio = [force for run_dir, force in recorded if run_dir.name == "audio-cnn"]
+    assert image == [True, False]  # the second protocol reuses the image model the first one retrained
+    assert audio == [True, True]  # one audio model per protocol, each retrained
+    assert all(force for run_dir, force in recorded if run_dir.name != "image-cnn")
+
+
+def test_without_force_nothing_is_forced(tiny_root, tmp_path, recorded):
+    train_all.train_protocol(get_config("tiny"), tiny_root, tmp_path, "official", 0)
+    assert recorded and not any(force for _, force in recorded)
+
+
+def test_seed_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
+    config = dataclasses.replace(get_config("tiny"), seed_cnn_seeds=[0])
+    first = train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
+    second = train_all.train_protocol(config, tiny_root, tmp_path, "official", 1)
+    assert "seed-cnn" in first.runs and first.seed_test_audio is not None
+    assert "seed-cnn" not in second.runs and second.seed_test_audio is None
+    assert {"image-cnn", "audio-cnn", "early", "concat", "attention", "gated"} <= set(second.runs)
+
+
+def test_full_config_reuses_the_unimodal_full_runs():
+    """`demo --config full` and `unimodal --config full` must ask for the same unimodal models, or the
+    hour of unimodal training is redone."""
+    from digitfusion.pipeline.unimodal import UNIMODAL_CONFIGS
+
+    full, unimodal = get_config("full"), UNIMODAL_CONFIGS["full"]
+    assert full.image == unimodal.overrides["image-cnn"] and full.audio == unimodal.overrides["audio-cnn"]
+    assert full.seed_cnn == unimodal.overrides["seed-cnn"] and full.seed_cnn_seeds == unimodal.baseline_seeds
