@@ -39,7 +39,7 @@ def main() -> int:
     parser.add_argument("--skip-demo", action="store_true", help="do not time a fresh demo run")
     args = parser.parse_args()
     root = require_data_root(None)
-    sections = [("Seed pipeline vs cached features (same model, one epoch)", bench_seed_pipeline.run(root)),
+    sections = [("Seed pipeline vs cached features (same model, epoch time)", bench_seed_pipeline.run(root)),
                 ("Feature extraction and image preprocessing", bench_features.run(root)),
                 ("Inference through the exported ONNX model", bench_inference.run(root, Path(args.model)))]
     if not args.skip_demo:

@@ -64,7 +64,10 @@ def build_augmenter(config: TrainConfig, params, train_images: torch.Tensor) -> 
         return None
     augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db), p=config.augment_p)
     # The low-rank op's basis: the leading principal components of this run's own training images.
-    basis = PCAImages(keep=LOW_RANK_MAX / 784, by="components").fit(train_images) if "lowrank" in image else None
+    basis = None
+    if "lowrank" in image:
+        pixels = train_images[0].numel()
+        basis = PCAImages(keep=min(1.0, LOW_RANK_MAX / pixels), by="components").fit(train_images)
     return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed, basis=basis)
 
 
