@@ -80,10 +80,11 @@ def results_section(doc: Document, tables: dict, entries: list[dict]) -> None:
     doc.heading("Results on the fixed test pairs")
     pairs = entries[0]["results"]["pairs"]
     pca = entries[0]["results"].get("pca", {})
+    kept = 100 * pca.get("energy", 0)
     doc.text(f"Each protocol's test side: {pairs} fixed pairs (every MNIST test image with one test recording of "
              f"its digit). Degraded (AV-MNIST style) = image rebuilt from its first {pca.get('components', '?')} "
-             f"PCA components, which carry {100 * pca.get('energy', 0):.0f} % of the training images' energy "
-             "(75 % removed), + audio with white noise at 0 dB SNR; 'degraded image alone' and 'degraded audio "
+             f"PCA components, which carry {kept:.0f} % of the training images' energy ({100 - kept:.0f} % "
+             "removed), + audio with white noise at 0 dB SNR; 'degraded image alone' and 'degraded audio "
              "alone' give each model one degraded modality with the other absent (for a fused model: its own "
              "encoder alone, to tell what fusion adds from what its encoders learnt). 'image missing' = clean "
              "audio alone, 'audio missing' = clean image alone. Mean ± std over seeds; the speaker protocol "
