@@ -1,4 +1,4 @@
-"""Tiny generated data for unit tests: IDX files, synthetic digit images and tones."""
+"""Tiny generated data for unit tests: IDX files, synthetic digit images and tones, PCA-shaped images."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import torch
 
 SPEAKERS = ("alice", "bob", "carol", "dan")
 
@@ -51,3 +52,12 @@ def make_tiny_root(root: Path, repetitions: int = 12, images_per_digit: int = 12
             for index in range(repetitions):
                 sf.write(recordings / f"{digit}_{speaker}_{index}.wav", tone(digit, s, index), 8000, subtype="PCM_16")
     return root
+
+
+def blobs(n: int, seed: int) -> torch.Tensor:
+    """[n, 1, 28, 28] images with structure (a few smooth patterns mixed) plus pixel noise, as PCA sees digits."""
+    seeds = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    patterns = torch.nn.functional.avg_pool2d(seeds, 5, stride=1, padding=2).view(8, 784)  # shared by all sets
+    gen = torch.Generator().manual_seed(seed)
+    mixed = torch.randn(n, 8, generator=gen) @ patterns + 0.1 * torch.randn(n, 784, generator=gen)
+    return mixed.view(n, 1, 28, 28)

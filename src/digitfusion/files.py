@@ -15,6 +15,11 @@ def short_reason(err: BaseException) -> str:
     return text.splitlines()[0][:120] if text else type(err).__name__
 
 
+def os_reason(err: BaseException) -> str:
+    """Why a path cannot be opened, in words (OSError's strerror, else the message)."""
+    return getattr(err, "strerror", None) or short_reason(err)
+
+
 def check_readable_file(path: Path, kind: str) -> None:
     """Refuse what is not a readable, non-empty regular file, naming the reason (`kind`: "audio", "image")."""
     try:
@@ -22,8 +27,7 @@ def check_readable_file(path: Path, kind: str) -> None:
     except FileNotFoundError:
         raise DigitfusionError(path, "no such file") from None
     except (OSError, ValueError) as err:  # a parent that is not a folder, a NUL byte, a path too long...
-        reason = getattr(err, "strerror", None) or short_reason(err)
-        raise DigitfusionError(path, f"cannot be read ({reason})") from None
+        raise DigitfusionError(path, f"cannot be read ({os_reason(err)})") from None
     if stat.S_ISDIR(status.st_mode):
         raise DigitfusionError(path, f"is a directory, expected an {kind} file")
     if not stat.S_ISREG(status.st_mode):

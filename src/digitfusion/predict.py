@@ -18,6 +18,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
 from digitfusion.features.image import load_user_image, load_user_image_bytes, normalise
 from digitfusion.features.mel import LogMelParams, prepare_waveform
+from digitfusion.files import os_reason
 
 
 def prepare_image(path: str | os.PathLike | None = None, data: bytes | None = None, name: str = "image"
@@ -79,8 +80,7 @@ def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str |
     except IsADirectoryError:
         raise DigitfusionError(path, "is a directory, expected a batch CSV") from None
     except (OSError, ValueError) as err:  # permission denied, a parent that is not a folder, a NUL byte...
-        reason = getattr(err, "strerror", None) or str(err) or type(err).__name__
-        raise DigitfusionError(path, f"batch CSV cannot be read ({reason})") from None
+        raise DigitfusionError(path, f"batch CSV cannot be read ({os_reason(err)})") from None
     try:
         content = text.decode("utf-8-sig")
     except UnicodeDecodeError as err:

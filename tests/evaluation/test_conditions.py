@@ -12,15 +12,7 @@ from digitfusion.evaluation.conditions import (
     occlude,
 )
 from digitfusion.training.augment import IMAGE_BACKGROUND, active_power
-
-
-def blobs(n: int, seed: int) -> torch.Tensor:
-    """[n, 1, 28, 28] images with structure (a few smooth patterns mixed) plus pixel noise, as PCA sees digits."""
-    seeds = torch.randn(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
-    patterns = torch.nn.functional.avg_pool2d(seeds, 5, stride=1, padding=2).view(8, 784)  # shared by all sets
-    gen = torch.Generator().manual_seed(seed)
-    mixed = torch.randn(n, 8, generator=gen) @ patterns + 0.1 * torch.randn(n, 784, generator=gen)
-    return mixed.view(n, 1, 28, 28)
+from tests.generate import blobs
 
 
 def test_constants():

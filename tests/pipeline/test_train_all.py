@@ -38,7 +38,7 @@ def test_without_force_nothing_is_forced(tiny_root, tmp_path, recorded):
 
 
 def test_seed_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
-    config = dataclasses.replace(get_config("tiny"), seed_cnn_seeds=[0])
+    config = dataclasses.replace(get_config("tiny"), baseline_seeds=[0])
     first = train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     second = train_all.train_protocol(config, tiny_root, tmp_path, "official", 1)
     assert "seed-cnn" in first.runs and first.seed_test_audio is not None
@@ -53,4 +53,4 @@ def test_full_config_reuses_the_unimodal_full_runs():
 
     full, unimodal = get_config("full"), UNIMODAL_CONFIGS["full"]
     assert full.image == unimodal.overrides["image-cnn"] and full.audio == unimodal.overrides["audio-cnn"]
-    assert full.seed_cnn == unimodal.overrides["seed-cnn"] and full.seed_cnn_seeds == unimodal.baseline_seeds
+    assert full.seed_cnn == unimodal.overrides["seed-cnn"] and full.baseline_seeds == unimodal.baseline_seeds

@@ -191,7 +191,7 @@ def test_low_rank_projects_onto_a_random_number_of_components():
     x = images(32) + 0.3 * torch.randn(32, 1, 28, 28, generator=gen(2))
     out = low_rank(x, gen(0), pca)
     assert out.shape == x.shape and torch.isfinite(out).all()
-    mean, components = (t.float() for t in pca._fitted())
+    mean, components = (t.float() for t in pca.fitted())
     centred = x.reshape(32, -1) - mean
     kept = ((out.reshape(32, -1) - mean) @ components.T).abs() > 1e-3  # which components each output keeps
     ranks = kept.sum(dim=1)

@@ -120,8 +120,6 @@ def _check_size(image: Image.Image, name: object) -> None:
         raise DigitfusionError(name, f"image is too small ({width}x{height}, need {MIN_SIDE} px a side)")
 
 
-
-
 # ----------------------------------------------------------------------------- conversion
 
 

@@ -61,20 +61,20 @@ class PCAImages:
     @property
     def k(self) -> int:
         """Number of kept components."""
-        return self._fitted()[1].shape[0]
+        return self.fitted()[1].shape[0]
 
     def transform(self, images: Tensor) -> Tensor:
         """Project images [N, 1, H, W] onto the kept components and add the mean back -> [N, 1, H, W]."""
-        mean, components = (t.to(images.device, images.dtype) for t in self._fitted())
+        mean, components = (t.to(images.device, images.dtype) for t in self.fitted())
         centred = images.reshape(images.shape[0], -1) - mean
         return ((centred @ components.T) @ components + mean).reshape(images.shape)
 
     def explained_variance(self) -> float:
         """Fraction of the train set's pixel variance carried by the kept components."""
-        self._fitted()
+        self.fitted()
         return float(self.variances[: self.k].sum() / self.variances.sum().clamp(min=1e-30))
 
-    def _fitted(self) -> tuple[Tensor, Tensor]:
+    def fitted(self) -> tuple[Tensor, Tensor]:
         """(mean, components), or an error when fit has not run."""
         if self.mean is None or self.components is None:
             raise RuntimeError("PCAImages.fit must run before transform")

@@ -19,7 +19,7 @@ class PipelineConfig:
     fusion: dict = field(default_factory=dict)  # concat / attention / gated (encoders start from unimodal runs)
     test_pairs: int | None = None  # cap on evaluation pairs (tiny only); None = every test image
     sweep_groups: tuple[str, ...] = ("official", "speaker")  # protocol groups given the robustness sweeps
-    seed_cnn_seeds: list[int] | None = None  # seeds the seed lab's CNN (the baseline row) is trained for; None = all
+    baseline_seeds: list[int] | None = None  # seeds the seed lab's CNN (the baseline row) is trained for; None = all
 
 
 FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, noise_snr_db=[-10.0, 30.0],
@@ -43,7 +43,7 @@ CONFIGS = {
     "full": PipelineConfig(
         "full", ["official", "speaker:*"], [0, 1, 2],
         image={"epochs": 30}, audio={"epochs": 20}, seed_cnn={}, early={"epochs": 10, "lr": 3e-3},
-        fusion={**FUSION_DEFAULTS, "epochs": 3}, sweep_groups=("official",), seed_cnn_seeds=[0]),
+        fusion={**FUSION_DEFAULTS, "epochs": 3}, sweep_groups=("official",), baseline_seeds=[0]),
 }
 
 

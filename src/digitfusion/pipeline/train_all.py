@@ -122,7 +122,7 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
     image_summary = run(make_config("image-cnn", "official", seed, config.image), runs["image-cnn"], bundle)
     audio_summary = run(make_config("audio-cnn", protocol, seed, config.audio), runs["audio-cnn"], bundle)
     seed_test_audio = None
-    if config.seed_cnn_seeds is None or seed in config.seed_cnn_seeds:
+    if config.baseline_seeds is None or seed in config.baseline_seeds:
         runs["seed-cnn"] = folder / "seed-cnn"
         seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
         run(make_config("seed-cnn", protocol, seed, config.seed_cnn), runs["seed-cnn"], seed_bundle)

@@ -136,7 +136,7 @@ def low_rank(images: Tensor, gen: torch.Generator, basis: PCAImages,
     log-uniformly in `ranks` (inclusive, capped at the basis size): from a blurry ghost of the digit (2-4
     components, the AV-MNIST degradation keeps 25 % of the energy, 4 on MNIST) to a faithful copy (64).
     Teaches a fused model that a low-detail image is less reliable. [B, 1, H, W] -> [B, 1, H, W]."""
-    mean, components = (t.to(images.device, images.dtype) for t in basis._fitted())  # [D], [K, D]
+    mean, components = (t.to(images.device, images.dtype) for t in basis.fitted())  # [D], [K, D]
     high = min(ranks[1], components.shape[0])
     low = min(ranks[0], high)
     b = images.shape[0]
