@@ -47,6 +47,25 @@ def test_missing_modality_answers_from_the_other(name, missing):
     assert torch.allclose(model(changed)["logits"], logits, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", ["concat", "attention", "gated"])
+def test_one_modality_is_answered_by_its_own_head(name):
+    model = build_model(name, **SMALL[name]).eval()
+    full = inputs()
+    with torch.no_grad():
+        heads = {m: model.modality_heads[m](getattr(model, f"{m}_encoder")(full[m])) for m in ("image", "audio")}
+        assert torch.allclose(model({**full, "image": None})["logits"], heads["audio"], atol=1e-6)
+        assert torch.allclose(model({**full, "audio": None})["logits"], heads["image"], atol=1e-6)
+        # Per sample: pair 0 keeps both (the fused head answers), pair 1 loses its image, pair 2 its audio.
+        masks = {"image_mask": torch.tensor([1.0, 0, 1, 1]), "audio_mask": torch.tensor([1.0, 1, 0, 1])}
+        mixed = model({**full, **masks})
+        both = model(full)["logits"]
+    assert torch.allclose(mixed["logits"][[0, 3]], both[[0, 3]], atol=1e-6)
+    assert torch.allclose(mixed["logits"][1], heads["audio"][1], atol=1e-6)
+    assert torch.allclose(mixed["logits"][2], heads["image"][2], atol=1e-6)
+    assert not torch.allclose(both, heads["image"], atol=1e-3)  # with both, the answer is the fused head's
+    assert torch.equal(mixed["presence"], torch.stack([masks["image_mask"], masks["audio_mask"]], 1))
+
+
 @pytest.mark.parametrize("name", ["attention", "gated"])
 def test_weighted_fusions_return_a_softmax_over_modalities(name):
     model = build_model(name, **SMALL[name]).eval()

@@ -9,7 +9,8 @@ from digitfusion.data.bundle import load_bundle
 from digitfusion.errors import DigitfusionError
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.config import TrainConfig
-from digitfusion.training.fit import fit
+from digitfusion.training.fit import build_model, fit
+from digitfusion.training.module import modality_heads_loss
 
 
 def tiny(model: str, modality: str, **overrides) -> TrainConfig:
@@ -79,3 +80,28 @@ def test_ddp_two_cpu_processes_make_a_valid_checkpoint(tiny_root, tmp_path):
     assert config.devices == 2 and config.accelerator_strategy == "ddp"
     logits = model({"image": torch.zeros(2, 1, 28, 28)})["logits"]
     assert logits.shape == (2, 10) and torch.isfinite(logits).all()
+
+
+def test_fused_model_starts_from_the_unimodal_encoders_and_heads(tiny_root, tmp_path):
+    runs = {"image": tmp_path / "image", "audio": tmp_path / "audio"}
+    fit(tiny("image-cnn", "image"), tiny_root, runs["image"], progress=False)
+    fit(tiny("audio-cnn", "audio"), tiny_root, runs["audio"], progress=False)
+    config = tiny("attention", "pair", model_kwargs={"image": {"width": 8}, "audio": {"width": 8}},
+                  init_from={m: str(p) for m, p in runs.items()})
+    fused = build_model(config, initialise=True).eval()
+    test = load_bundle(tiny_root, "official")["test"]
+    inputs = {"image": test.images[:8], "audio": test.audio[:8]}
+    with torch.no_grad():
+        for modality, other in (("image", "audio"), ("audio", "image")):
+            unimodal, _ = load_run(runs[modality])
+            alone = fused({**inputs, other: None})["logits"]
+            assert torch.allclose(alone, unimodal.eval()({modality: inputs[modality]})["logits"], atol=1e-5)
+
+
+def test_modality_heads_loss_is_each_present_heads_cross_entropy():
+    torch.manual_seed(0)
+    labels = torch.randint(0, 10, (6,))
+    out = {"modality_logits": torch.randn(6, 2, 10), "presence": torch.tensor([[1.0, 1], [1, 0], [0, 1]] * 2)}
+    expected = sum(torch.nn.functional.cross_entropy(out["modality_logits"][out["presence"][:, i] > 0, i],
+                                                     labels[out["presence"][:, i] > 0]) for i in range(2))
+    assert torch.allclose(modality_heads_loss(out, labels, smoothing=0.0), expected)

@@ -5,6 +5,10 @@ attention and gated also return `weights` [B, 2] (image, audio), a softmax over 
 Training may drop one modality per sample: optional masks `image_mask` / `audio_mask` [B] (1 = present).
 A modality given as None is absent for the whole batch. Intermediate models split into `encode`
 (per modality, so evaluation can encode each unique item once) and `fuse` (on paired features).
+
+Intermediate models also keep one linear head per modality (`modality_logits` [B, 2, 10], started from the
+unimodal models' heads): a pair with one modality missing is answered by the present modality's head, so
+losing a modality costs what that modality's own model would cost, not a fused head fed a placeholder.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ class IntermediateFusion(nn.Module):
         super().__init__()
         self.image_encoder = image_encoder or ImageCNN()
         self.audio_encoder = audio_encoder or AudioCNN()
+        self.modality_heads = nn.ModuleDict({
+            "image": nn.Linear(self.image_encoder.feature_dim, N_CLASSES),
+            "audio": nn.Linear(self.audio_encoder.feature_dim, N_CLASSES)})
 
     def encode(self, inputs: dict) -> dict[str, torch.Tensor | None]:
         """Features per present modality: image [B, Di], audio [B, Da] (None where absent)."""
@@ -53,29 +60,37 @@ class IntermediateFusion(nn.Module):
         return self.fuse(self.encode(inputs), masks)
 
     def fuse(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Paired features (None where absent) and masks [B, 2] -> logits [B, 10], modality_logits [B, 2, 10],
+        presence [B, 2] (and the subclass's extras): fused where both are present, else the present one's head."""
+        out = self.combine({m: _zeroed(features[m], masks[:, i]) for i, m in enumerate(MODALITIES)}, masks)
+        alone = torch.stack([self.modality_heads[m](features[m]) if features[m] is not None
+                             else masks.new_zeros(len(masks), N_CLASSES) for m in MODALITIES], dim=1)
+        both = (masks[:, 0] * masks[:, 1])[:, None]
+        present_one = (alone * masks[:, :, None]).sum(dim=1)  # exact where only one modality is present
+        return {**out, "logits": both * out["logits"] + (1 - both) * present_one, "modality_logits": alone,
+                "presence": masks}
+
+    def combine(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The fusion head proper, on features [B, D] per modality (zeros where absent) -> dict(logits=...)."""
         raise NotImplementedError
 
 
-def _filled(features: torch.Tensor | None, mask: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:
-    """Features where present, a learned 'missing' vector elsewhere: [B, D]."""
-    if features is None:
-        return missing.expand(len(mask), -1)
-    return features * mask[:, None] + missing * (1 - mask[:, None])
+def _zeroed(features: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor | None:
+    return None if features is None else features * mask[:, None]
 
 
 class ConcatFusion(IntermediateFusion):
-    """[image features ; audio features] -> MLP -> logits. An absent modality becomes a learned vector."""
+    """[image features ; audio features] -> MLP -> logits."""
 
     def __init__(self, image_encoder=None, audio_encoder=None, hidden: int = 128, dropout: float = 0.3):
         super().__init__(image_encoder, audio_encoder)
-        di, da = self.image_encoder.feature_dim, self.audio_encoder.feature_dim
-        self.missing = nn.ParameterDict({"image": nn.Parameter(torch.zeros(di)),
-                                         "audio": nn.Parameter(torch.zeros(da))})
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(di + da, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                  nn.Linear(hidden, N_CLASSES))
+        self.dims = {"image": self.image_encoder.feature_dim, "audio": self.audio_encoder.feature_dim}
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(sum(self.dims.values()), hidden), nn.ReLU(),
+                                  nn.Dropout(dropout), nn.Linear(hidden, N_CLASSES))
 
-    def fuse(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
-        joined = torch.cat([_filled(features[m], masks[:, i], self.missing[m]) for i, m in enumerate(MODALITIES)], 1)
+    def combine(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
+        joined = torch.cat([features[m] if features[m] is not None else masks.new_zeros(len(masks), self.dims[m])
+                            for m in MODALITIES], dim=1)
         return {"logits": self.head(joined)}
 
 
@@ -94,7 +109,7 @@ class WeightedFusion(IntermediateFusion):
     def scores(self, projected: dict, masks: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def fuse(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
+    def combine(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
         batch = len(masks)
         projected = {m: (self.project[m](features[m]) if features[m] is not None
                          else masks.new_zeros(batch, self.hidden)) for m in MODALITIES}

@@ -22,8 +22,8 @@ class PipelineConfig:
     baseline_seeds: list[int] | None = None  # seeds the seed lab's CNN (the baseline row) is trained for; None = all
 
 
-FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, noise_snr_db=[-10.0, 30.0],
-                       augment_image=["affine", "erasing", "lowrank"])
+FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, modality_loss_weight=1.0,
+                       noise_snr_db=[-10.0, 30.0], augment_image=["affine", "erasing", "lowrank"])
 TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
 
 CONFIGS = {

@@ -33,6 +33,7 @@ class TrainConfig:
     noise_snr_db: list[float] = field(default_factory=lambda: [5.0, 40.0])  # range of the "noise" augmentation
     augment_p: float = 0.8  # probability that each augmentation is applied to a given sample
     modality_dropout: float = 0.0  # fused models: probability that a training pair loses one modality
+    modality_loss_weight: float = 0.0  # intermediate fusions: weight of their per-modality heads' loss
     model_kwargs: dict = field(default_factory=dict)
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
     limit_train_batches: float | int = 1.0  # tiny configs for tests

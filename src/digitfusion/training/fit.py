@@ -43,8 +43,8 @@ def feature_params(config: TrainConfig):
 
 
 def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Module:
-    """The config's architecture; with `initialise`, fused encoders start from the unimodal runs named
-    in `config.init_from` ({"image": run_dir, "audio": run_dir})."""
+    """The config's architecture; with `initialise`, fused encoders and per-modality heads start from the
+    unimodal runs named in `config.init_from` ({"image": run_dir, "audio": run_dir})."""
     model = build_unimodal(config.model, **config.model_kwargs)
     if initialise and config.init_from and isinstance(model, IntermediateFusion):
         from digitfusion.training.checkpoint import load_run
@@ -54,6 +54,7 @@ def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Modul
                 continue
             unimodal, _ = load_run(config.init_from[modality])
             getattr(model, f"{modality}_encoder").load_state_dict(unimodal.encoder.state_dict())
+            model.modality_heads[modality].load_state_dict(unimodal.head.state_dict())
     return model
 
 

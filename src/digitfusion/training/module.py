@@ -24,6 +24,17 @@ def drop_modalities(batch: dict[str, torch.Tensor], p: float) -> dict[str, torch
     return {**batch, "image_mask": (~(dropped & image_lost)).float(), "audio_mask": (~(dropped & ~image_lost)).float()}
 
 
+def modality_heads_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """Sum over modalities of the mean cross-entropy of each per-modality head, over the pairs where that
+    modality is present: keeps each encoder able to answer alone while the fused head learns to combine."""
+    total = labels.new_zeros((), dtype=torch.float32)
+    for i in range(out["modality_logits"].shape[1]):
+        present = out["presence"][:, i]
+        losses = F.cross_entropy(out["modality_logits"][:, i], labels, label_smoothing=smoothing, reduction="none")
+        total = total + (losses * present).sum() / present.sum().clamp(min=1)
+    return total
+
+
 class LitClassifier(L.LightningModule):
     def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None):
         super().__init__()
@@ -34,9 +45,12 @@ class LitClassifier(L.LightningModule):
         return self.model(inputs)
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        logits = self.model(batch)["logits"]
+        out = self.model(batch)
+        logits = out["logits"]
         smoothing = self.config.label_smoothing if stage == "train" else 0.0
         loss = F.cross_entropy(logits, batch["label"], label_smoothing=smoothing)
+        if stage == "train" and self.config.modality_loss_weight > 0 and "modality_logits" in out:
+            loss = loss + self.config.modality_loss_weight * modality_heads_loss(out, batch["label"], smoothing)
         metric = self.accuracy[f"{stage}_acc"]
         metric(logits, batch["label"])
         size = len(batch["label"])
