@@ -24,6 +24,9 @@ class PipelineConfig:
 
 FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, modality_loss_weight=1.0,
                        noise_snr_db=[-10.0, 30.0], augment_image=["affine", "erasing", "lowrank"])
+# Settings only the intermediate fusions read (early fusion has no per-modality heads): left out of early's
+# config, so changing them does not retrain it.
+INTERMEDIATE_ONLY = ("modality_loss_weight",)
 TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
 
 CONFIGS = {

@@ -24,7 +24,7 @@ from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.seed import SeedMelParams
 from digitfusion.models import MODELS, TRAINED_FUSIONS
-from digitfusion.pipeline.configs import PipelineConfig
+from digitfusion.pipeline.configs import INTERMEDIATE_ONLY, PipelineConfig
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
@@ -132,7 +132,9 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
             "image_config": image_summary["config_hash"], "audio_config": audio_summary["config_hash"]}
     for name in TRAINED_FUSIONS:
         runs[name] = folder / name
-        overrides = config.early if name == "early" else {}
-        extra = {} if name == "early" else {"init_from": init}
-        run(make_config(name, protocol, seed, {**config.fusion, **overrides}, **extra), runs[name], bundle)
+        if name == "early":
+            settings = {k: v for k, v in {**config.fusion, **config.early}.items() if k not in INTERMEDIATE_ONLY}
+            run(make_config(name, protocol, seed, settings), runs[name], bundle)
+        else:
+            run(make_config(name, protocol, seed, config.fusion, init_from=init), runs[name], bundle)
     return ProtocolRuns(folder, bundle, runs, seed_test_audio)
