@@ -39,6 +39,6 @@ test: $(STAMP) sysdeps
 clean:
 	rm -rf $(VENV) .cache runs
 
-# Benchmarks (not tests): needs `make demo` first for the exported model.
+# Benchmarks (not tests): a fresh demo run (timed), its exported model (latency), the seed pipeline, features.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

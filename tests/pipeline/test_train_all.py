@@ -8,13 +8,21 @@ from digitfusion.pipeline import train_all
 from digitfusion.pipeline.configs import get_config
 
 
+class Calls(list):
+    """(run folder, forced?) per ensure_run call, and the last config asked for each run folder name."""
+
+    configs: dict
+
+
 @pytest.fixture
 def recorded(monkeypatch):
     """Replaces ensure_run: records (run folder name, forced?) and returns a summary."""
-    calls = []
+    calls = Calls()
+    calls.configs = configs = {}
 
     def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True):
         calls.append((run_dir, force))
+        configs[run_dir.name] = config
         return {"config_hash": config.digest()}
 
     monkeypatch.setattr(train_all, "ensure_run", fake_ensure_run)
@@ -54,3 +62,14 @@ def test_full_config_reuses_the_unimodal_full_runs():
     full, unimodal = get_config("full"), UNIMODAL_CONFIGS["full"]
     assert full.image == unimodal.overrides["image-cnn"] and full.audio == unimodal.overrides["audio-cnn"]
     assert full.seed_cnn == unimodal.overrides["seed-cnn"] and full.baseline_seeds == unimodal.baseline_seeds
+
+
+def test_modality_head_weight_reaches_intermediate_fusions_only(tiny_root, tmp_path, recorded):
+    config = get_config("tiny")
+    train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
+    configs = recorded.configs
+    assert config.fusion["modality_loss_weight"] > 0
+    for name in ("concat", "attention", "gated"):
+        assert configs[name].modality_loss_weight == config.fusion["modality_loss_weight"]
+    # early has no per-modality heads: the setting stays at its default, so changing it does not retrain early
+    assert configs["early"].modality_loss_weight == 0.0
