@@ -85,8 +85,9 @@ def results_section(doc: Document, tables: dict, entries: list[dict]) -> None:
              f"its digit). Degraded (AV-MNIST style) = image rebuilt from its first {pca.get('components', '?')} "
              f"PCA components, which carry {kept:.0f} % of the training images' energy ({100 - kept:.0f} % "
              "removed), + audio with white noise at 0 dB SNR; 'degraded image alone' and 'degraded audio "
-             "alone' give each model one degraded modality with the other absent (for a fused model: its own "
-             "encoder alone, to tell what fusion adds from what its encoders learnt). 'image missing' = clean "
+             "alone' give each model one degraded modality with the other absent (for an intermediate fusion: "
+             "its own encoder and per-modality head, to tell what fusion adds from what its encoders learnt; "
+             "for early fusion: the network with the other channel zeroed). 'image missing' = clean "
              "audio alone, 'audio missing' = clean image alone. Mean ± std over seeds; the speaker protocol "
              "is the mean over its held-out speakers first. Late-fusion parameters were fit on validation pairs "
              "only.")
