@@ -23,6 +23,14 @@ def test_curve_with_labelled_snr_axis(tmp_path):
     assert saved_png(fig, tmp_path, "snr") == PNG_MAGIC
 
 
+def test_curve_families_have_their_own_line_styles():
+    names = ["image-only", "seed-cnn (audio)", "attention", "early", "late-product", "late-mean"]
+    fig = curve_figure([0, 1], {n: [0.9, 0.8] for n in names}, "x", "accuracy", "t")
+    styles = {line.get_label(): line.get_linestyle() for line in fig.axes[0].lines}
+    assert styles == {"image-only": ":", "seed-cnn (audio)": ":", "attention": "-", "early": "-",
+                      "late-product": "--", "late-mean": "--"}
+
+
 def test_curve_labels_a_none_axis_itself(tmp_path):
     fig = curve_figure([None, 0, -5], {"late": [0.9, 0.6, 0.4]}, "SNR (dB)", "accuracy", "t")
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["clean", "0", "-5"]
