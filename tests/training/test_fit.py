@@ -105,3 +105,17 @@ def test_modality_heads_loss_is_each_present_heads_cross_entropy():
     expected = sum(torch.nn.functional.cross_entropy(out["modality_logits"][out["presence"][:, i] > 0, i],
                                                      labels[out["presence"][:, i] > 0]) for i in range(2))
     assert torch.allclose(modality_heads_loss(out, labels, smoothing=0.0), expected)
+
+
+def test_config_digest_knows_unimodal_runs_by_hash_not_by_folder():
+    def fused(init: dict) -> TrainConfig:
+        return TrainConfig(model="attention", modality="pair", init_from=init)
+
+    here = fused({"image": "runs/a/image-cnn", "audio": "runs/a/audio-cnn", "image_config": "1", "audio_config": "2"})
+    moved = fused({"image": "/elsewhere/image-cnn", "audio": "/elsewhere/audio-cnn", "image_config": "1",
+                   "audio_config": "2"})
+    retrained = fused({"image": "runs/a/image-cnn", "audio": "runs/a/audio-cnn", "image_config": "1",
+                       "audio_config": "3"})
+    assert here.digest() == moved.digest() and here.digest() != retrained.digest()
+    # Without a hash, the folder is all that names the source run: it counts.
+    assert fused({"image": "runs/a/image-cnn"}).digest() != fused({"image": "runs/b/image-cnn"}).digest()

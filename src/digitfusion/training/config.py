@@ -49,6 +49,9 @@ class TrainConfig:
         data = asdict(self)
         for key in ("devices", "accelerator_strategy"):
             data.pop(key)
+        # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
+        # pipeline folder that is moved or copied keeps its fused models current.
+        data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}
         return hashlib.sha1(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
     @classmethod
