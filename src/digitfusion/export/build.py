@@ -77,7 +77,8 @@ protocol `{protocol}`, seed {seed} (run `{pipeline}`).
 - Image: any photo or drawing of one digit; converted the MNIST way (grayscale, inverted if dark ink on light
   paper, cropped to the ink, fit in 20x20, centre of mass at the centre of 28x28).
 - Audio: any rate / channels / sample format; mixed to mono, resampled to 8 kHz, silence trimmed, centred in 1 s.
-- Either may be absent: the model answers from the other.
+- Either may be absent: the model answers from the other (an intermediate fusion with its per-modality head
+  for the present one, see the 'missing' columns above).
 
 ## Limits
 - FSDD has 6 adult male speakers with English words; voices unlike them (children, women, other languages,
