@@ -69,7 +69,8 @@ def test_modality_head_weight_reaches_intermediate_fusions_only(tiny_root, tmp_p
     train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     configs = recorded.configs
     assert config.fusion["modality_loss_weight"] > 0
-    for name in ("concat", "attention", "gated"):
+    for name in ("concat", "attention"):
         assert configs[name].modality_loss_weight == config.fusion["modality_loss_weight"]
+    assert configs["gated"].modality_loss_weight == 0.0  # the per-strategy override chosen on validation
     # early has no per-modality heads: the setting stays at its default, so changing it does not retrain early
     assert configs["early"].modality_loss_weight == 0.0

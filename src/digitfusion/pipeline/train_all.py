@@ -24,7 +24,7 @@ from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.seed import SeedMelParams
 from digitfusion.models import MODELS, TRAINED_FUSIONS
-from digitfusion.pipeline.configs import INTERMEDIATE_ONLY, PipelineConfig
+from digitfusion.pipeline.configs import FUSION_OVERRIDES, INTERMEDIATE_ONLY, PipelineConfig
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
@@ -136,5 +136,6 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
             settings = {k: v for k, v in {**config.fusion, **config.early}.items() if k not in INTERMEDIATE_ONLY}
             run(make_config(name, protocol, seed, settings), runs[name], bundle)
         else:
-            run(make_config(name, protocol, seed, config.fusion, init_from=init), runs[name], bundle)
+            settings = {**config.fusion, **FUSION_OVERRIDES.get(name, {})}
+            run(make_config(name, protocol, seed, settings, init_from=init), runs[name], bundle)
     return ProtocolRuns(folder, bundle, runs, seed_test_audio)
