@@ -58,7 +58,10 @@ def cached_epoch(audio: torch.Tensor, labels: torch.Tensor) -> tuple[float, floa
                       collate_fn=batch_collate, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
     model = SeedAudioCNN(input_shape=tuple(audio.shape[1:]))
-    batches = lambda: ((b["audio"], b["label"]) for b in data)  # noqa: E731
+
+    def batches() -> Iterable:
+        return ((b["audio"], b["label"]) for b in data)
+
     return median_epoch(model, batches), median_data_epoch(batches)
 
 
