@@ -5,7 +5,7 @@ import dataclasses
 import pytest
 
 from digitfusion.pipeline import train_all
-from digitfusion.pipeline.configs import get_config
+from digitfusion.pipeline.configs import STRATEGY_SETTINGS, get_config
 
 
 class Calls(list):
@@ -68,9 +68,9 @@ def test_modality_head_weight_reaches_intermediate_fusions_only(tiny_root, tmp_p
     config = get_config("tiny")
     train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     configs = recorded.configs
-    assert config.fusion["modality_loss_weight"] > 0
     for name in ("concat", "attention"):
-        assert configs[name].modality_loss_weight == config.fusion["modality_loss_weight"]
+        assert STRATEGY_SETTINGS[name]["modality_loss_weight"] > 0
+        assert configs[name].modality_loss_weight == STRATEGY_SETTINGS[name]["modality_loss_weight"]
     assert configs["gated"].modality_loss_weight == 0.0  # the per-strategy override chosen on validation
     # early has no per-modality heads: the setting stays at its default, so changing it does not retrain early
     assert configs["early"].modality_loss_weight == 0.0

@@ -24,7 +24,7 @@ from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.seed import SeedMelParams
 from digitfusion.models import MODELS, TRAINED_FUSIONS
-from digitfusion.pipeline.configs import FUSION_OVERRIDES, INTERMEDIATE_ONLY, PipelineConfig
+from digitfusion.pipeline.configs import STRATEGY_SETTINGS, PipelineConfig
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
@@ -132,10 +132,7 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
             "image_config": image_summary["config_hash"], "audio_config": audio_summary["config_hash"]}
     for name in TRAINED_FUSIONS:
         runs[name] = folder / name
-        if name == "early":
-            settings = {k: v for k, v in {**config.fusion, **config.early}.items() if k not in INTERMEDIATE_ONLY}
-            run(make_config(name, protocol, seed, settings), runs[name], bundle)
-        else:
-            settings = {**config.fusion, **FUSION_OVERRIDES.get(name, {})}
-            run(make_config(name, protocol, seed, settings, init_from=init), runs[name], bundle)
+        settings = {**config.fusion, **STRATEGY_SETTINGS.get(name, {}), **(config.early if name == "early" else {})}
+        extra = {} if name == "early" else {"init_from": init}
+        run(make_config(name, protocol, seed, settings, **extra), runs[name], bundle)
     return ProtocolRuns(folder, bundle, runs, seed_test_audio)
