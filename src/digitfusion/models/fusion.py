@@ -45,9 +45,8 @@ class IntermediateFusion(nn.Module):
         super().__init__()
         self.image_encoder = image_encoder or ImageCNN()
         self.audio_encoder = audio_encoder or AudioCNN()
-        self.modality_heads = nn.ModuleDict({
-            "image": nn.Linear(self.image_encoder.feature_dim, N_CLASSES),
-            "audio": nn.Linear(self.audio_encoder.feature_dim, N_CLASSES)})
+        self.feature_dims = {"image": self.image_encoder.feature_dim, "audio": self.audio_encoder.feature_dim}
+        self.modality_heads = nn.ModuleDict({m: nn.Linear(d, N_CLASSES) for m, d in self.feature_dims.items()})
 
     def encode(self, inputs: dict) -> dict[str, torch.Tensor | None]:
         """Features per present modality: image [B, Di], audio [B, Da] (None where absent)."""
@@ -62,7 +61,10 @@ class IntermediateFusion(nn.Module):
     def fuse(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
         """Paired features (None where absent) and masks [B, 2] -> logits [B, 10], modality_logits [B, 2, 10],
         presence [B, 2] (and the subclass's extras): fused where both are present, else the present one's head."""
-        out = self.combine({m: _zeroed(features[m], masks[:, i]) for i, m in enumerate(MODALITIES)}, masks)
+        # The fusion head sees zeros for an absent modality; its answer is only kept where both are present.
+        filled = {m: (features[m] * masks[:, i:i + 1] if features[m] is not None
+                      else masks.new_zeros(len(masks), self.feature_dims[m])) for i, m in enumerate(MODALITIES)}
+        out = self.combine(filled, masks)
         alone = torch.stack([self.modality_heads[m](features[m]) if features[m] is not None
                              else masks.new_zeros(len(masks), N_CLASSES) for m in MODALITIES], dim=1)
         both = (masks[:, 0] * masks[:, 1])[:, None]
@@ -75,23 +77,16 @@ class IntermediateFusion(nn.Module):
         raise NotImplementedError
 
 
-def _zeroed(features: torch.Tensor | None, mask: torch.Tensor) -> torch.Tensor | None:
-    return None if features is None else features * mask[:, None]
-
-
 class ConcatFusion(IntermediateFusion):
     """[image features ; audio features] -> MLP -> logits."""
 
     def __init__(self, image_encoder=None, audio_encoder=None, hidden: int = 128, dropout: float = 0.3):
         super().__init__(image_encoder, audio_encoder)
-        self.dims = {"image": self.image_encoder.feature_dim, "audio": self.audio_encoder.feature_dim}
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(sum(self.dims.values()), hidden), nn.ReLU(),
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(sum(self.feature_dims.values()), hidden), nn.ReLU(),
                                   nn.Dropout(dropout), nn.Linear(hidden, N_CLASSES))
 
     def combine(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
-        joined = torch.cat([features[m] if features[m] is not None else masks.new_zeros(len(masks), self.dims[m])
-                            for m in MODALITIES], dim=1)
-        return {"logits": self.head(joined)}
+        return {"logits": self.head(torch.cat([features[m] for m in MODALITIES], dim=1))}
 
 
 class WeightedFusion(IntermediateFusion):
@@ -100,19 +95,15 @@ class WeightedFusion(IntermediateFusion):
 
     def __init__(self, image_encoder=None, audio_encoder=None, hidden: int = 128, dropout: float = 0.3):
         super().__init__(image_encoder, audio_encoder)
-        self.project = nn.ModuleDict({
-            "image": nn.Sequential(nn.Linear(self.image_encoder.feature_dim, hidden), nn.Tanh()),
-            "audio": nn.Sequential(nn.Linear(self.audio_encoder.feature_dim, hidden), nn.Tanh())})
+        self.project = nn.ModuleDict({m: nn.Sequential(nn.Linear(d, hidden), nn.Tanh())
+                                      for m, d in self.feature_dims.items()})
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden, N_CLASSES))
-        self.hidden = hidden
 
     def scores(self, projected: dict, masks: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def combine(self, features: dict, masks: torch.Tensor) -> dict[str, torch.Tensor]:
-        batch = len(masks)
-        projected = {m: (self.project[m](features[m]) if features[m] is not None
-                         else masks.new_zeros(batch, self.hidden)) for m in MODALITIES}
+        projected = {m: self.project[m](features[m]) for m in MODALITIES}
         scores = self.scores(projected, masks).masked_fill(masks == 0, float("-inf"))  # [B, 2]
         weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
         fused = weights[:, 0:1] * projected["image"] + weights[:, 1:2] * projected["audio"]
