@@ -12,7 +12,8 @@ import numpy as np
 
 from digitfusion.evaluation.metrics import format_mean_std
 
-ORDER = ("image-only", "audio-only", "seed-cnn (audio)", "early", "concat", "attention", "gated")
+SINGLE_MODALITY = ("image-only", "audio-only", "seed-cnn (audio)")  # table rows that are one model of one modality
+ORDER = (*SINGLE_MODALITY, "early", "concat", "attention", "gated")
 
 
 def group_of(protocol: str) -> str:
@@ -70,5 +71,5 @@ def markdown_table(rows: dict) -> str:
 
 
 def best_fused(rows: dict, column: str = "clean/acc") -> str:
-    fused = [r for r in rows if r not in ("image-only", "audio-only", "seed-cnn (audio)") and column in rows[r]]
+    fused = [r for r in rows if r not in SINGLE_MODALITY and column in rows[r]]
     return max(fused, key=lambda r: np.mean(rows[r][column]))

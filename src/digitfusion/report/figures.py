@@ -14,6 +14,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from digitfusion.evaluation.aggregate import SINGLE_MODALITY
+from digitfusion.models import LATE_FUSIONS
 from digitfusion.report import plots  # noqa: F401  (importing it selects the Agg backend)
 
 # Markers as well as colours, so lines stay apart in grey print and when more than 10 strategies share a plot.
@@ -24,9 +26,9 @@ DIGITS = list(range(10))
 def line_style(name: str) -> str:
     """Solid for trained fusions, dashed for late rules, dotted for single-modality models: the families stay
     apart at a glance when 14 lines share a plot."""
-    if name.startswith("late-"):
+    if name in LATE_FUSIONS:
         return "--"
-    return ":" if name.endswith("-only") or "(" in name else "-"
+    return ":" if name in SINGLE_MODALITY else "-"
 
 
 def _numeric(x: Sequence) -> bool:
