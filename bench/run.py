@@ -41,18 +41,18 @@ def main() -> int:
     args = parser.parse_args()
     root = require_data_root(None)
     model = Path(args.model)
-    sections = []
+    demo_sections = []
     if not args.skip_demo:
         # First, on an idle machine: the demo's wall time is the target most sensitive to load. Its attention
         # model, exported, is then the one the latency table measures.
         demo = Path("runs/bench-demo")
-        sections.append(("Whole demo, from scratch", demo_wall_time(demo)))
+        demo_sections.append(("Whole demo, from scratch", demo_wall_time(demo)))
         model = demo / "model"
         subprocess.run([sys.executable, "-m", "digitfusion", "export", "--run", str(demo), "--out", str(model)],
                        check=True, stdout=subprocess.DEVNULL)
     sections = [("Seed pipeline vs cached features (same model, epoch time)", bench_seed_pipeline.run(root)),
                 ("Feature extraction and image preprocessing", bench_features.run(root)),
-                ("Inference through the exported ONNX model", bench_inference.run(root, model)), *sections]
+                ("Inference through the exported ONNX model", bench_inference.run(root, model)), *demo_sections]
     text = f"# Benchmarks\n\nMeasured {machine()}.\n"
     for title, (table, _numbers) in sections:
         text += f"\n## {title}\n\n{table}\n"
