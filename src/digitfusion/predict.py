@@ -1,7 +1,8 @@
 """Predict on user files with an exported model: onnxruntime + numpy + soundfile + Pillow, no torch.
 
 The answer follows DESIGN.md's contract: {"digit", "confidence", "probabilities"[10],
-"modalities": {"image": {...} | null, "audio": {...} | null}, "weights": {"image", "audio"}, "strategy"}.
+"modalities": {"image": {...} | null, "audio": {...} | null}, "weights": {"image", "audio"}, "strategy"}, plus
+"profile": {"name", "examples"} when a person's profile (digitfusion enrol) adapted the answer.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def prepare_audio(path: str | os.PathLike, params: LogMelParams) -> np.ndarray:
     return prepare_waveform(wave, params)
 
 
-def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | None) -> dict:
+def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | None, profile=None) -> dict:
     """Run one pair (either may be None) and shape the JSON answer."""
     if image is None and clip is None:
         raise DigitfusionError("input", "give an image, a recording, or both")
@@ -44,6 +45,10 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     waves = np.zeros((1, runner.clip_samples), np.float32) if clip is None else clip[None].astype(np.float32)
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
     out = runner.run(images, waves, *present)
+    if profile is not None:
+        from digitfusion.enrol.apply import adapted_outputs
+
+        out = adapted_outputs(profile, out, image is not None, clip is not None)
     probs = softmax(out["fused_logits"])[0]
     weights = out["weights"][0]
     return {"digit": int(probs.argmax()), "confidence": round(float(probs.max()), 6),
@@ -51,7 +56,7 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
             "modalities": {"image": _modality(out["image_logits"][0]) if image is not None else None,
                            "audio": _modality(out["audio_logits"][0]) if clip is not None else None},
             "weights": {"image": round(float(weights[0]), 6), "audio": round(float(weights[1]), 6)},
-            "strategy": runner.preprocessing["strategy"]}
+            "strategy": runner.preprocessing["strategy"], **({"profile": profile.summary()} if profile else {})}
 
 
 def _modality(logits: np.ndarray) -> dict:
@@ -60,9 +65,10 @@ def _modality(logits: np.ndarray) -> dict:
             "probabilities": [round(float(p), 6) for p in probs]}
 
 
-def predict_files(runner: ExportedRunner, image: str | None, audio: str | None) -> dict:
+def predict_files(runner: ExportedRunner, image: str | None, audio: str | None, profile=None) -> dict:
     params = LogMelParams(**runner.preprocessing["audio"])
-    return answer(runner, prepare_image(image) if image else None, prepare_audio(audio, params) if audio else None)
+    return answer(runner, prepare_image(image) if image else None, prepare_audio(audio, params) if audio else None,
+                  profile)
 
 
 def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str | None]]:

@@ -10,12 +10,12 @@ from digitfusion.errors import EXIT_USER_ERROR, DigitfusionError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from digitfusion.cli import data_cmds, model_cmds, pipeline_cmds, train_cmds
+    from digitfusion.cli import data_cmds, enrol_cmds, model_cmds, pipeline_cmds, train_cmds
 
     parser = argparse.ArgumentParser(prog="digitfusion", description=__doc__)
     parser.add_argument("--version", action="version", version=f"digitfusion {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (data_cmds, train_cmds, pipeline_cmds, model_cmds):
+    for module in (data_cmds, train_cmds, pipeline_cmds, model_cmds, enrol_cmds):
         module.register(commands)
     return parser
 

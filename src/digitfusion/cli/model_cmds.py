@@ -32,6 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--batch", metavar="CSV", help="CSV with `image,audio` columns: one JSON line per row")
     predict.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
     predict.add_argument("--json", action="store_true", help="print the full JSON answer")
+    predict.add_argument("--profile", metavar="PROFILE", help="a person's profile from `digitfusion enrol`")
     predict.set_defaults(run=run_predict)
 
     check = commands.add_parser("check-inputs", help="accuracy of a model on generated user-like inputs "
@@ -88,10 +89,15 @@ def _predict(args: argparse.Namespace) -> int:
     rows = batch_rows(args.batch) if args.batch else None
     with _native_stderr_silenced():
         runner = ExportedRunner(Path(args.model))
+    profile = None
+    if args.profile:
+        from digitfusion.enrol.apply import load_profile_for
+
+        profile = load_profile_for(args.profile, runner)
     try:
         if rows is None:
             with _native_stderr_silenced():
-                result = predict_files(runner, args.image, args.audio)
+                result = predict_files(runner, args.image, args.audio, profile)
             _emit(json.dumps(result) if args.json else describe(result))
             return 0
         failed = 0
@@ -179,4 +185,7 @@ def describe(result: dict) -> str:
                          f"weight {result['weights'][name]:.2f}")
         else:
             parts.append(f"  {name}: absent")
+    if result.get("profile"):
+        examples = ", ".join(f"{n} {m}" for m, n in result["profile"]["examples"].items() if n)
+        parts.append(f"  profile: {result['profile']['name']} ({examples} examples)")
     return "\n".join(parts)

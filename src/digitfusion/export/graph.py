@@ -3,7 +3,9 @@
 Inputs: image [B, 1, 28, 28] (MNIST-normalised), wave [B, 8000] (8 kHz clip, trimmed and centred),
 image_present [B], audio_present [B] (1.0 / 0.0). An absent modality is fed as zeros with present = 0.
 Outputs: fused_logits [B, 10], weights [B, 2] (image, audio; uniform over present modalities when the
-strategy has none), image_logits [B, 10], audio_logits [B, 10] (meaningless where that modality is absent).
+strategy has none), image_logits [B, 10], audio_logits [B, 10] (meaningless where that modality is absent),
+image_embedding [B, Di], audio_embedding [B, Da]: the fused model's per-modality encoder features (what
+`digitfusion enrol` builds a person's prototypes from; meaningless where that modality is absent).
 """
 
 from __future__ import annotations
@@ -15,7 +17,17 @@ from digitfusion.features.audio import LogMel
 from digitfusion.features.mel import LogMelParams
 
 INPUTS = ("image", "wave", "image_present", "audio_present")
-OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits")
+OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding")
+
+
+def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn.Module:
+    """The encoder of one modality: the fused model's `encoders[modality]` (composed models) or
+    `{modality}_encoder` (intermediate fusions); early fusion has none (one network over both inputs), so its
+    embeddings are the unimodal model's encoder features."""
+    encoders = getattr(fused, "encoders", None)
+    if encoders is not None and modality in encoders:
+        return encoders[modality]
+    return getattr(fused, f"{modality}_encoder", None) or unimodal.encoder
 
 
 class ExportedModel(nn.Module):
@@ -24,6 +36,8 @@ class ExportedModel(nn.Module):
         super().__init__()
         self.frontend = LogMel(params)
         self.fused, self.image_model, self.audio_model = fused, image_model, audio_model
+        self.encoders = nn.ModuleDict({"image": modality_encoder(fused, image_model, "image"),
+                                       "audio": modality_encoder(fused, audio_model, "audio")})
 
     def forward(self, image: torch.Tensor, wave: torch.Tensor, image_present: torch.Tensor,
                 audio_present: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -34,7 +48,8 @@ class ExportedModel(nn.Module):
         if weights is None:
             weights = present / present.sum(dim=1, keepdim=True).clamp(min=1.0)
         return (out["logits"], weights, self.image_model({"image": image})["logits"],
-                self.audio_model({"audio": audio})["logits"])
+                self.audio_model({"audio": audio})["logits"], self.encoders["image"](image),
+                self.encoders["audio"](audio))
 
 
 def export_onnx(model: ExportedModel, path, batch: int = 2) -> None:

@@ -1,0 +1,54 @@
+"""The models the enrolment bench measures on voices they never heard: the audio CNN of each FSDD
+leave-one-speaker-out fold, trained with the pipeline's own functions (the demo's audio settings, fewer epochs:
+the bench has to fit on a shared 2-core machine) and reused when current (runs/enrol/seed0/speaker-S/audio-cnn).
+
+    nice -n 10 python bench/enrol_models.py --out runs/enrol --epochs 6 > runs/enrol.log 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from digitfusion.data.bundle import load_bundle
+from digitfusion.pipeline.configs import get_config
+from digitfusion.pipeline.train_all import ensure_run, expand_protocols, make_config, protocol_parts
+
+DEFAULT_EPOCHS = 6
+
+
+def audio_config(protocol: str, epochs: int, seed: int = 0):
+    return make_config("audio-cnn", protocol, seed, {**get_config("demo").audio, "epochs": epochs})
+
+
+def train_fold(out: Path, root: Path, protocol: str, epochs: int, seed: int = 0, train: bool = True) -> Path:
+    """The audio CNN of one fold -> its run folder (trained unless current; with train=False, refused)."""
+    strategy, holdout = protocol_parts(protocol)
+    bundle = load_bundle(root, strategy, holdout, seed)
+    run_dir = out / f"seed{seed}" / bundle.split.name / "audio-cnn"
+    ensure_run(audio_config(protocol, epochs, seed), root, run_dir, bundle, False, False, train)
+    return run_dir
+
+
+def fold_protocols(root: Path) -> list[str]:
+    return expand_protocols(["speaker:*"], root)
+
+
+def main() -> int:
+    from digitfusion.paths import require_data_root
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", default="runs/enrol")
+    parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    root = require_data_root(None)
+    for protocol in fold_protocols(root):
+        logging.info("protocol %s", protocol)
+        train_fold(Path(args.out), root, protocol, args.epochs)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

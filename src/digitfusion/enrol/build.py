@@ -1,0 +1,141 @@
+"""`digitfusion enrol`: a person's examples (an `image,audio,label` CSV, or a folder of `{digit}*.wav`) -> a profile.
+
+Every row is read and every file decoded before anything is written; the profile is then written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digitfusion.enrol.apply import EMBEDDINGS, model_identity
+from digitfusion.enrol.methods import SHIPPED, Bank, MethodParams
+from digitfusion.enrol.profile import Profile
+from digitfusion.errors import DigitfusionError
+from digitfusion.export.runtime import ExportedRunner
+from digitfusion.features.mel import LogMelParams
+from digitfusion.files import os_reason
+from digitfusion.predict import prepare_audio, prepare_image
+
+
+@dataclass
+class Example:
+    where: str  # "file.csv:3" or the file itself, for error messages
+    image: str | None
+    audio: str | None
+    label: int
+
+
+def read_text(path: Path, kind: str) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise DigitfusionError(path, f"no such {kind}") from None
+    except IsADirectoryError:
+        raise DigitfusionError(path, f"is a directory, expected an {kind}") from None
+    except UnicodeDecodeError as err:
+        raise DigitfusionError(path, f"{kind} is not UTF-8 text (byte {err.start})") from None
+    except (OSError, ValueError) as err:
+        raise DigitfusionError(path, f"{kind} cannot be read ({os_reason(err)})") from None
+
+
+def parse_label(value: str, where: str) -> int:
+    text = value.strip()
+    if not text.isdigit() or not 0 <= int(text) <= 9:
+        raise DigitfusionError(where, f"label {value.strip()!r} is not a digit 0-9")
+    return int(text)
+
+
+def csv_examples(csv_path: str | os.PathLike) -> list[Example]:
+    """Rows of an enrolment CSV (header `image,audio,label`; paths relative to the CSV's folder)."""
+    path = Path(csv_path)
+    content = read_text(path, "enrolment CSV")
+    if not content.strip():
+        raise DigitfusionError(path, "enrolment CSV is empty (expected a header `image,audio,label` and rows)")
+    reader = csv.reader(io.StringIO(content, newline=""))
+    examples = []
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+        if not {"image", "audio", "label"} <= set(header):
+            raise DigitfusionError(path, "enrolment CSV needs a header with `image`, `audio` and `label` columns")
+        columns = [header.index(name) for name in ("image", "audio", "label")]
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line
+            where = f"{path}:{reader.line_num}"
+            if len(row) != len(header):
+                raise DigitfusionError(where, f"has {len(row)} fields, the header has {len(header)}")
+            image, audio, label = (row[i].strip() for i in columns)
+            if not image and not audio:
+                raise DigitfusionError(where, "gives neither an image nor a recording")
+            examples.append(Example(where, resolve(image, path.parent), resolve(audio, path.parent),
+                                    parse_label(label, where)))
+    except csv.Error as err:
+        raise DigitfusionError(f"{path}:{reader.line_num}", f"not a valid CSV line ({err})") from None
+    if not examples:
+        raise DigitfusionError(path, "enrolment CSV has no example rows")
+    return examples
+
+
+def resolve(value: str, base: Path) -> str | None:
+    if not value:
+        return None
+    candidate = Path(value)
+    return str(candidate if candidate.is_absolute() else base / candidate)
+
+
+def folder_examples(folder: str | os.PathLike) -> list[Example]:
+    """`{digit}*.wav` files of a folder (e.g. 3_take1.wav), the digit read from the first character."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DigitfusionError(folder, "no such folder of recordings")
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".wav" and p.name[:1].isdigit())
+    if not files:
+        raise DigitfusionError(folder, "holds no {digit}*.wav recordings (e.g. 3_take1.wav)")
+    return [Example(str(p), None, str(p), int(p.name[0])) for p in files]
+
+
+def embed(runner: ExportedRunner, examples: list[Example]) -> dict[str, Bank]:
+    """Each example's embeddings, per modality -> banks (embeddings [N, D], labels [N])."""
+    params = LogMelParams(**runner.preprocessing["audio"])
+    banks = {}
+    for modality in ("image", "audio"):
+        rows = [e for e in examples if getattr(e, modality)]
+        if not rows:
+            continue
+        if modality == "image":
+            images = np.stack([prepare_image(e.image) for e in rows]).astype(np.float32)
+            waves = np.zeros((len(rows), runner.clip_samples), np.float32)
+        else:
+            waves = np.stack([prepare_audio(e.audio, params) for e in rows]).astype(np.float32)
+            images = np.zeros((len(rows), 1, 28, 28), np.float32)
+        present = np.ones(len(rows), np.float32)
+        flags = (present, 0 * present) if modality == "image" else (0 * present, present)
+        out = runner.run(images, waves, *flags)
+        banks[modality] = Bank(out[EMBEDDINGS[modality]].astype(np.float32),
+                               np.array([e.label for e in rows], np.int64))
+    return banks
+
+
+def build_profile(runner: ExportedRunner, examples: list[Example], name: str,
+                  method: MethodParams = SHIPPED) -> Profile:
+    sha, _ = model_identity(runner)
+    return Profile(name, sha, runner.preprocessing.get("strategy", "?"), method, embed(runner, examples))
+
+
+def enrol(model: str | os.PathLike, out: str | os.PathLike, csv_path: str | None = None,
+          audio_dir: str | None = None, name: str | None = None) -> Profile:
+    """Read and check every example, compute the profile, write it atomically; returns it."""
+    if bool(csv_path) == bool(audio_dir):
+        raise DigitfusionError("enrol", "give exactly one of --csv FILE or --audio-dir DIR")
+    examples = csv_examples(csv_path) if csv_path else folder_examples(audio_dir)
+    runner = ExportedRunner(Path(model))
+    model_identity(runner)  # refuse an old model folder before decoding anything
+    profile = build_profile(runner, examples, name or Path(out).stem)
+    profile.save(out)
+    return profile

@@ -1,0 +1,112 @@
+"""How a person's enrolment examples change an answer (numpy only; no training on the user's machine).
+
+Every method scores each *enrolled* digit by how close a query embedding [B, D] is to that person's examples
+of it (embeddings [N, D], labels [N]), then `combine` mixes those scores with the base model's logits:
+within the enrolled digits E, log q = (1 - weight) * log p_base + weight * log softmax_E(scores / temperature);
+the digits outside E keep exactly the base probabilities (and E as a whole keeps its base mass), so a
+digit the person did not enrol answers as before.
+
+Methods (compared in bench/bench_enrol.py, parameters chosen on validation speakers):
+  prototypes  cosine similarity to the mean of each digit's examples
+  knn         cosine similarity to the nearest example of each digit
+  ridge       a linear head fit in closed form (ridge regression on one-hot targets) on the examples
+Embeddings are L2-normalised; with `centre`, the mean of the person's own examples is removed first
+(a per-user feature normalisation: what all of a voice's words share is the voice, not the word).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+N_CLASSES = 10
+METHODS = ("prototypes", "knn", "ridge")
+RIDGE_LAMBDA = 0.1
+
+
+@dataclass(frozen=True)
+class MethodParams:
+    name: str = "prototypes"
+    weight: float = 0.5  # 0 = the base model alone, 1 = the enrolment scores alone (within the enrolled digits)
+    temperature: float = 0.1
+    centre: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Bank:
+    """One modality's enrolment examples: embeddings [N, D] and their digits [N]."""
+
+    embeddings: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def enrolled(self) -> np.ndarray:
+        """[10] bool: digits with at least one example."""
+        return np.bincount(self.labels, minlength=N_CLASSES)[:N_CLASSES] > 0
+
+    def prepared(self, queries: np.ndarray, centre: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(examples [N, D], queries [B, D]), centred on the examples' mean if asked, then L2-normalised."""
+        examples, queries = self.embeddings.astype(np.float64), queries.astype(np.float64)
+        if centre:
+            mean = examples.mean(axis=0, keepdims=True)
+            examples, queries = examples - mean, queries - mean
+        return unit(examples), unit(queries)
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)
+
+
+def scores(bank: Bank, queries: np.ndarray, params: MethodParams) -> np.ndarray:
+    """Similarity of each query [B, D] to each enrolled digit -> [B, 10] (-inf where a digit is not enrolled)."""
+    examples, queries = bank.prepared(queries, params.centre)
+    out = np.full((len(queries), N_CLASSES), -np.inf)
+    digits = np.flatnonzero(bank.enrolled)
+    if params.name == "prototypes":
+        prototypes = unit(np.stack([examples[bank.labels == d].mean(axis=0) for d in digits]))
+        out[:, digits] = queries @ prototypes.T
+    elif params.name == "knn":
+        similarity = queries @ examples.T  # [B, N]
+        out[:, digits] = np.stack([similarity[:, bank.labels == d].max(axis=1) for d in digits], axis=1)
+    elif params.name == "ridge":
+        targets = (bank.labels[:, None] == digits[None, :]).astype(np.float64)  # [N, |E|]
+        gram = examples.T @ examples + RIDGE_LAMBDA * np.eye(examples.shape[1])
+        out[:, digits] = queries @ np.linalg.solve(gram, examples.T @ targets)
+    else:
+        raise ValueError(f"unknown enrolment method {params.name!r} (choose from {', '.join(METHODS)})")
+    return out
+
+
+def log_softmax(x: np.ndarray) -> np.ndarray:
+    finite = np.where(np.isfinite(x), x, -np.inf)
+    top = finite.max(axis=-1, keepdims=True)
+    return finite - top - np.log(np.exp(finite - top).sum(axis=-1, keepdims=True))
+
+
+def combine(base_logits: np.ndarray, enrol_scores: np.ndarray, params: MethodParams) -> np.ndarray:
+    """Base logits [B, 10] + enrolment scores [B, 10] (-inf = not enrolled) -> adapted log-probabilities [B, 10]."""
+    enrolled = np.isfinite(enrol_scores[0]) if len(enrol_scores) else np.zeros(N_CLASSES, bool)
+    log_base = log_softmax(base_logits.astype(np.float64))
+    if not enrolled.any():
+        return log_base
+    inside = log_base[:, enrolled]
+    mass = np.logaddexp.reduce(inside, axis=1, keepdims=True)  # log p_base(E)
+    mixed = (1 - params.weight) * (inside - mass) + params.weight * log_softmax(enrol_scores[:, enrolled]
+                                                                                / params.temperature)
+    out = log_base.copy()
+    out[:, enrolled] = log_softmax(mixed) + mass
+    return out
+
+
+def adapt(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: MethodParams) -> np.ndarray:
+    """The whole method: base logits [B, 10], query embeddings [B, D] -> adapted log-probabilities [B, 10]."""
+    return combine(base_logits, scores(bank, queries, params), params)
+
+
+# The method `digitfusion enrol` ships, and its parameters: chosen on the validation speakers of the FSDD
+# leave-one-speaker-out folds (bench/bench_enrol.py; docs/results.md, "Enrolment").
+SHIPPED = MethodParams(name="prototypes", weight=0.5, temperature=0.1, centre=True)

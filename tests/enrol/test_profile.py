@@ -1,0 +1,68 @@
+"""The profile file: round trip, a few kB, and every corruption refused with what is wrong."""
+
+import json
+
+import numpy as np
+import pytest
+
+from digitfusion.enrol.methods import Bank, MethodParams
+from digitfusion.enrol.profile import Profile, ProfileError, check_model, loads, read_profile_file
+from digitfusion.errors import DigitfusionError
+
+SHA = "ab" * 32
+
+
+def a_profile(per_digit: int = 1) -> Profile:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), per_digit)
+    banks = {"audio": Bank(rng.normal(size=(len(labels), 128)).astype(np.float32), labels),
+             "image": Bank(rng.normal(size=(3, 128)).astype(np.float32), np.array([1, 4, 7]))}
+    return Profile("ada", SHA, "attention", MethodParams(), banks)
+
+
+def test_round_trip_keeps_examples_and_method(tmp_path):
+    profile = a_profile()
+    profile.save(tmp_path / "ada.json")
+    back = read_profile_file(tmp_path / "ada.json")
+    assert back.name == "ada" and back.model_sha256 == SHA and back.method == profile.method
+    assert back.examples == {"image": 3, "audio": 10}
+    for modality, bank in profile.banks.items():
+        assert np.array_equal(back.banks[modality].labels, bank.labels)
+        assert np.allclose(back.banks[modality].embeddings, bank.embeddings, atol=2e-3)  # float16 storage
+
+
+def test_a_profile_of_ten_examples_is_a_few_kilobytes(tmp_path):
+    a_profile().save(tmp_path / "p.json")
+    assert (tmp_path / "p.json").stat().st_size < 12_000
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda d: {**d, "version": 99}, "format version 99"),
+    (lambda d: {**d, "format": "something"}, "not a digitfusion profile"),
+    (lambda d: {**d, "name": "mallory"}, "checksum"),
+    (lambda d: [1, 2, 3], "not a digitfusion profile"),
+])
+def test_altered_profiles_are_refused(edit, problem):
+    data = a_profile().to_dict()
+    with pytest.raises(ProfileError, match=problem):
+        loads(json.dumps(edit(data)))
+
+
+def test_truncated_profile_is_refused_naming_the_file(tmp_path):
+    a_profile().save(tmp_path / "p.json")
+    text = (tmp_path / "p.json").read_text()
+    (tmp_path / "p.json").write_text(text[: len(text) // 2])
+    with pytest.raises(DigitfusionError, match=r"p\.json: profile is not valid JSON"):
+        read_profile_file(tmp_path / "p.json")
+
+
+def test_profile_of_another_model_is_refused():
+    with pytest.raises(ProfileError, match="another model"):
+        check_model(a_profile(), "cd" * 32, {"image": 128, "audio": 128})
+    with pytest.raises(ProfileError, match="128 features"):
+        check_model(a_profile(), SHA, {"image": 128, "audio": 64})
+
+
+def test_missing_profile_file_is_one_line(tmp_path):
+    with pytest.raises(DigitfusionError, match="no such profile file"):
+        read_profile_file(tmp_path / "none.json")
