@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
+from digitfusion.app.enrol import add_enrol_routes, profile_from_form
 from digitfusion.data.audio_io import load_audio_bytes
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
@@ -71,6 +72,7 @@ def create_app(model_dir: str | Path = "model") -> FastAPI:
     async def predict(request: Request) -> JSONResponse:
         try:
             form = await request.form(max_files=2, max_fields=4)
+            profile = profile_from_form(form.get("profile"), runner)
             image = await read_upload(form.get("image"), "image")
             audio = await read_upload(form.get("audio"), "audio")
             prepared_image = prepare_image(data=image[1], name=image[0]) if image else None
@@ -78,9 +80,11 @@ def create_app(model_dir: str | Path = "model") -> FastAPI:
             if audio:
                 wave = load_audio_bytes(audio[1], audio[0], params.sample_rate, MAX_AUDIO_SECONDS)
                 prepared_audio = prepare_waveform(wave, params)
-            return JSONResponse(answer(runner, prepared_image, prepared_audio))
+            return JSONResponse(answer(runner, prepared_image, prepared_audio, profile))
         except DigitfusionError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
+
+    add_enrol_routes(app, runner, params, read_upload, MAX_AUDIO_SECONDS)
 
     app.add_middleware(BodyLimit)
     return app

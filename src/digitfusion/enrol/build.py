@@ -101,31 +101,37 @@ def folder_examples(folder: str | os.PathLike) -> list[Example]:
 
 
 def embed(runner: ExportedRunner, examples: list[Example]) -> dict[str, Bank]:
-    """Each example's embeddings, per modality -> banks (embeddings [N, D], labels [N])."""
+    """Decode every example's files (any bad one -> its one-line error), then embed them per modality."""
     params = LogMelParams(**runner.preprocessing["audio"])
+    prepared = {"image": [(prepare_image(e.image), e.label) for e in examples if e.image],
+                "audio": [(prepare_audio(e.audio, params), e.label) for e in examples if e.audio]}
+    return embed_prepared(runner, prepared)
+
+
+def embed_prepared(runner: ExportedRunner, prepared: dict[str, list[tuple[np.ndarray, int]]]) -> dict[str, Bank]:
+    """Prepared inputs (image [1, 28, 28] or clip [clip_samples], digit) per modality -> banks
+    (embeddings [N, D], labels [N]) of the modalities that have any."""
     banks = {}
-    for modality in ("image", "audio"):
-        rows = [e for e in examples if getattr(e, modality)]
-        if not rows:
+    for modality, items in prepared.items():
+        if not items:
             continue
-        if modality == "image":
-            images = np.stack([prepare_image(e.image) for e in rows]).astype(np.float32)
-            waves = np.zeros((len(rows), runner.clip_samples), np.float32)
-        else:
-            waves = np.stack([prepare_audio(e.audio, params) for e in rows]).astype(np.float32)
-            images = np.zeros((len(rows), 1, 28, 28), np.float32)
-        present = np.ones(len(rows), np.float32)
+        n = len(items)
+        stacked = np.stack([x for x, _ in items]).astype(np.float32)
+        images = stacked if modality == "image" else np.zeros((n, 1, 28, 28), np.float32)
+        waves = stacked if modality == "audio" else np.zeros((n, runner.clip_samples), np.float32)
+        present = np.ones(n, np.float32)
         flags = (present, 0 * present) if modality == "image" else (0 * present, present)
         out = runner.run(images, waves, *flags)
-        banks[modality] = Bank(out[EMBEDDINGS[modality]].astype(np.float32),
-                               np.array([e.label for e in rows], np.int64))
+        banks[modality] = Bank(out[EMBEDDINGS[modality]].astype(np.float32), np.array([d for _, d in items]))
+    if not banks:
+        raise DigitfusionError("enrolment", "has no examples")
     return banks
 
 
-def build_profile(runner: ExportedRunner, examples: list[Example], name: str,
-                  method: MethodParams = SHIPPED) -> Profile:
+def build_profile(runner: ExportedRunner, banks: dict[str, Bank], name: str, method: MethodParams = SHIPPED
+                  ) -> Profile:
     sha, _ = model_identity(runner)
-    return Profile(name, sha, runner.preprocessing.get("strategy", "?"), method, embed(runner, examples))
+    return Profile(name, sha, runner.preprocessing.get("strategy", "?"), method, banks)
 
 
 def enrol(model: str | os.PathLike, out: str | os.PathLike, csv_path: str | None = None,
@@ -136,6 +142,6 @@ def enrol(model: str | os.PathLike, out: str | os.PathLike, csv_path: str | None
     examples = csv_examples(csv_path) if csv_path else folder_examples(audio_dir)
     runner = ExportedRunner(Path(model))
     model_identity(runner)  # refuse an old model folder before decoding anything
-    profile = build_profile(runner, examples, name or Path(out).stem)
+    profile = build_profile(runner, embed(runner, examples), name or Path(out).stem)
     profile.save(out)
     return profile
