@@ -2,10 +2,12 @@
 uploads for the others), the profile kept in sessionStorage, used by later answers, then removed."""
 
 import json
+import os
 import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,13 +17,20 @@ from digitfusion.app.server import create_app
 SPEAKER = "theo"
 
 
+@pytest.fixture(scope="module")
+def model_dir(request) -> Path:
+    """The tiny exported model (DIGITFUSION_TEST_MODEL points at another exported folder: development only)."""
+    override = os.environ.get("DIGITFUSION_TEST_MODEL")
+    return Path(override) if override else request.getfixturevalue("tiny_model")
+
+
 def take(root, digit: int, index: int = 0):
     return root / "fsdd" / "recordings" / f"{digit}_{SPEAKER}_{index}.wav"
 
 
 @pytest.fixture(scope="module")
-def client(tiny_model):
-    return TestClient(create_app(tiny_model))
+def client(model_dir):
+    return TestClient(create_app(model_dir))
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +41,10 @@ def profile_text(client, real_root) -> str:
     return response.text
 
 
-def test_enrol_route_returns_a_profile_of_this_model(profile_text, tiny_model):
+def test_enrol_route_returns_a_profile_of_this_model(profile_text, model_dir):
     profile = json.loads(profile_text)
     assert profile["name"] == "theo" and profile["modalities"]["audio"]["labels"] == list(range(10))
-    assert profile["model"]["sha256"] == json.loads((tiny_model / "checksums.json").read_text())["model.onnx"]
+    assert profile["model"]["sha256"] == json.loads((model_dir / "checksums.json").read_text())["model.onnx"]
     assert len(profile_text) < 12_000
 
 
@@ -69,11 +78,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(tiny_model):
+def live_server(model_dir):
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(tiny_model), host="127.0.0.1", port=port, log_level="error"))
+    server = uvicorn.Server(uvicorn.Config(create_app(model_dir), host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(100):
@@ -110,7 +119,7 @@ def test_enrol_panel_in_chromium(live_server, real_root, tmp_path):
         page.mouse.move(box["x"] + 140, box["y"] + 230, steps=10)
         page.mouse.up()
         page.click("#enrol-keep")
-        assert page.inner_text("#enrol-digit") == "1"
+        page.wait_for_function("document.getElementById('enrol-digit').textContent === '1'", timeout=10000)
         assert "1 recordings, 1 drawings" in page.inner_text("#enrol-progress")
         # Digits 1-9 as uploaded files named by digit.
         page.set_input_files("#enrol-files", [str(u) for u in uploads])

@@ -1,6 +1,8 @@
 """`digitfusion enrol` then `predict --profile` through the CLI, on the tiny exported model and real FSDD voices."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +13,13 @@ from digitfusion.enrol.profile import read_profile_file
 from tests.generate import digit_image
 
 SPEAKER = "theo"
+
+
+@pytest.fixture(scope="module")
+def model_dir(request) -> Path:
+    """The tiny exported model (DIGITFUSION_TEST_MODEL points at another exported folder: development only)."""
+    override = os.environ.get("DIGITFUSION_TEST_MODEL")
+    return Path(override) if override else request.getfixturevalue("tiny_model")
 
 
 def recordings(root, take: int, digits=range(10)):
@@ -37,25 +46,25 @@ def batch_answers(tmp_path, capsys, model, root, takes, extra=()) -> list[dict]:
     return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
 
 
-def test_enrol_writes_a_small_profile_bound_to_the_model(tiny_model, real_root, tmp_path, capsys):
+def test_enrol_writes_a_small_profile_bound_to_the_model(model_dir, real_root, tmp_path, capsys):
     out = tmp_path / "theo.json"
     assert main(["enrol", "--csv", enrol_csv(tmp_path, real_root, with_images=True), "--out", str(out),
-                 "--model", str(tiny_model)]) == 0
+                 "--model", str(model_dir)]) == 0
     assert "10 image examples" in capsys.readouterr().out
     profile = read_profile_file(out)
     assert profile.examples == {"image": 10, "audio": 10} and profile.name == "theo"
-    sums = json.loads((tiny_model / "checksums.json").read_text())
+    sums = json.loads((model_dir / "checksums.json").read_text())
     assert profile.model_sha256 == sums["model.onnx"]
     assert out.stat().st_size < 20_000
 
 
-def test_profile_helps_on_the_enrolled_voice_and_json_says_so(tiny_model, real_root, tmp_path, capsys):
+def test_profile_helps_on_the_enrolled_voice_and_json_says_so(model_dir, real_root, tmp_path, capsys):
     """The tiny model hardly knows any word; one take of each digit by theo must lift its answers on his others."""
     out = tmp_path / "theo.json"
-    assert main(["enrol", "--csv", enrol_csv(tmp_path, real_root), "--out", str(out), "--model", str(tiny_model)]) == 0
+    assert main(["enrol", "--csv", enrol_csv(tmp_path, real_root), "--out", str(out), "--model", str(model_dir)]) == 0
     truth = np.tile(np.arange(10), 3)
-    plain = batch_answers(tmp_path, capsys, tiny_model, real_root, (1, 2, 3))
-    adapted = batch_answers(tmp_path, capsys, tiny_model, real_root, (1, 2, 3), ("--profile", str(out)))
+    plain = batch_answers(tmp_path, capsys, model_dir, real_root, (1, 2, 3))
+    adapted = batch_answers(tmp_path, capsys, model_dir, real_root, (1, 2, 3), ("--profile", str(out)))
     assert "profile" not in plain[0]
     assert adapted[0]["profile"] == {"name": "theo", "examples": {"image": 0, "audio": 10}}
     plain_acc = np.mean([a["digit"] for a in plain] == truth)
@@ -64,20 +73,20 @@ def test_profile_helps_on_the_enrolled_voice_and_json_says_so(tiny_model, real_r
     assert all(abs(sum(a["probabilities"]) - 1) < 1e-4 for a in adapted)
 
 
-def test_audio_dir_and_partial_enrolment(tiny_model, real_root, tmp_path, capsys):
+def test_audio_dir_and_partial_enrolment(model_dir, real_root, tmp_path, capsys):
     folder = tmp_path / "voice"
     folder.mkdir()
     for d, wav in zip((1, 2, 3), recordings(real_root, 0, (1, 2, 3)), strict=True):
         (folder / f"{d}_take.wav").write_bytes(wav.read_bytes())
     out = tmp_path / "p.json"
-    assert main(["enrol", "--audio-dir", str(folder), "--out", str(out), "--model", str(tiny_model)]) == 0
+    assert main(["enrol", "--audio-dir", str(folder), "--out", str(out), "--model", str(model_dir)]) == 0
     profile = read_profile_file(out)
     assert sorted(profile.banks["audio"].labels.tolist()) == [1, 2, 3]
     wav = recordings(real_root, 4, (7,))[0]
     capsys.readouterr()
-    assert main(["predict", "--audio", str(wav), "--json", "--model", str(tiny_model)]) == 0
+    assert main(["predict", "--audio", str(wav), "--json", "--model", str(model_dir)]) == 0
     plain = json.loads(capsys.readouterr().out)
-    assert main(["predict", "--audio", str(wav), "--json", "--model", str(tiny_model), "--profile", str(out)]) == 0
+    assert main(["predict", "--audio", str(wav), "--json", "--model", str(model_dir), "--profile", str(out)]) == 0
     adapted = json.loads(capsys.readouterr().out)
     # Digits outside the enrolment (0, 4-9) keep exactly the base probabilities.
     for d in (0, 4, 5, 6, 7, 8, 9):

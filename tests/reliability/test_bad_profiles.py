@@ -210,7 +210,7 @@ ENROL_CASES = [
     ("not_utf8", e_not_utf8, None, "not UTF-8"),
     ("unreadable_audio", e_unreadable_audio, None, "not a readable audio file"),
     ("missing_audio", e_missing_audio, None, "no such file"),
-    ("corrupt_image", e_corrupt_image, None, "truncated or corrupt"),
+    ("corrupt_image", e_corrupt_image, None, "cannot be read as an image"),
     ("silent_audio", e_silent_audio, None, "silent"),
     ("missing_csv", e_missing_csv, None, "no such enrolment CSV"),
     ("audio_dir_without_wavs", e_audio_dir_without_wavs, None, "no {digit}*.wav"),

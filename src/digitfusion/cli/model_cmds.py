@@ -106,7 +106,7 @@ def _predict(args: argparse.Namespace) -> int:
                 if image is None and audio is None:
                     raise DigitfusionError("empty row", "give an image, a recording, or both")
                 with _native_stderr_silenced():
-                    result = predict_files(runner, image, audio)
+                    result = predict_files(runner, image, audio, profile)
             except DigitfusionError as err:
                 failed += 1
                 print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr, flush=True)
