@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -46,19 +47,31 @@ def take_of(path: str) -> int:
     return int(Path(path).stem.split("_")[-1])
 
 
-def fold_embeddings(run_dir: Path, side) -> dict:
-    """A fold's audio model on one side -> embeddings [N, D], logits [N, 10], labels [N], takes [N]."""
+def fold_embeddings(fold: Path, side) -> dict:
+    """A fold's model on one side's clips (audio alone) -> embeddings [N, D], logits [N, 10], labels [N], takes [N].
+
+    With an attention fusion in the fold (the demo's layout), its exported graph's torch module answers: the
+    audio-only logits and `audio_embedding` that `predict --profile` uses. Else the fold's audio CNN: its encoder
+    features and head."""
     import torch
 
+    from digitfusion.export.graph import ExportedModel
     from digitfusion.training.checkpoint import load_run
 
-    model, _ = load_run(run_dir)
-    model.eval()
     with torch.no_grad():
-        embeddings = model.encoder(side.audio)
-        logits = model.head(embeddings)
+        if (fold / "attention" / "model.safetensors").is_file():
+            model = ExportedModel(load_run(fold / "attention")[0], load_run(fold.parent / "image-cnn")[0],
+                                  load_run(fold / "audio-cnn")[0]).eval()
+            n = len(side.waves)
+            out = model(torch.zeros(n, 1, 28, 28), torch.from_numpy(side.waves), torch.zeros(n), torch.ones(n))
+            logits, embeddings = out[0], out[5]
+        else:
+            model = load_run(fold / "audio-cnn")[0].eval()
+            embeddings = model.encoder(side.audio)
+            logits = model.head(embeddings)
     return {"embeddings": embeddings.numpy(), "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
-            "takes": np.array([take_of(p) for p in side.audio_paths])}
+            "takes": np.array([take_of(p) for p in side.audio_paths]),
+            "model": "attention (fused)" if (fold / "attention" / "model.safetensors").is_file() else "audio-cnn"}
 
 
 def trials(data: dict, k: int, starts) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -94,13 +107,13 @@ def loso(folds: Path, root: Path) -> dict:
     result = {}
     for protocol in fold_protocols(root):
         holdout = protocol_parts(protocol)[1]
-        run_dir = folds / "seed0" / f"speaker-{holdout}" / "audio-cnn"
-        if not (run_dir / "model.safetensors").is_file():
-            print(f"  fold {holdout}: no model in {run_dir}, skipped", flush=True)
+        folder = folds / "seed0" / f"speaker-{holdout}"
+        if not (folder / "audio-cnn" / "model.safetensors").is_file():
+            print(f"  fold {holdout}: no model in {folder}, skipped", flush=True)
             continue
         bundle = load_bundle(root, "speaker", holdout, 0)
-        val, test = fold_embeddings(run_dir, bundle["val"]), fold_embeddings(run_dir, bundle["test"])
-        fold = {"val_speaker": bundle.split.val_speaker, "methods": {}}
+        val, test = fold_embeddings(folder, bundle["val"]), fold_embeddings(folder, bundle["test"])
+        fold = {"val_speaker": bundle.split.val_speaker, "model": test["model"], "methods": {}}
         for method in METHODS:
             grids = {k: accuracy_grid(val, k, range(0, TAKES, TAKES // VALIDATION_TRIALS), method) for k in KS}
             keys = [key for key in grids[1] if key != ("baseline",)]
@@ -156,11 +169,11 @@ def methods_table(folds: dict) -> str:
 
 
 def per_fold_table(folds: dict, method: str) -> str:
-    rows = ["| test speaker | validation speaker | baseline | " + " | ".join(f"k = {k}" for k in KS) + " |",
-            "|---|---|---|" + "---|" * len(KS)]
+    rows = ["| test speaker | validation speaker | model | baseline | " + " | ".join(f"k = {k}" for k in KS) + " |",
+            "|---|---|---|---|" + "---|" * len(KS)]
     for s in sorted(folds):
         test = folds[s]["methods"][method]["test"]
-        rows.append(f"| {s} | {folds[s]['val_speaker']} | {100 * test[1]['baseline']:.1f} | "
+        rows.append(f"| {s} | {folds[s]['val_speaker']} | {folds[s]['model']} | {100 * test[1]['baseline']:.1f} | "
                     + " | ".join(f"{100 * test[k]['enrolled']:.1f}" for k in KS) + " |")
     return "\n".join(rows)
 
@@ -302,8 +315,10 @@ def main() -> int:
                              no_harm(model, root, profiles)))
             sections.append(("Outside voices (1 take per digit)", outside_voices(model, root, profiles, work)))
             numbers["wall"] = wall_time(model, root, work)
+            load = os.getloadavg()[0]
             sections.append(("Wall time", f"enrol 10 clips + predict 100 clips (two CLI processes, median of 3): "
-                                          f"{numbers['wall']:.2f} s"))
+                                          f"{numbers['wall']:.2f} s ({os.cpu_count()} cores, load average "
+                                          f"{load:.1f} when measured)"))
     text = f"# Enrolment bench\n\n`{command}`\n"
     for title, body in sections:
         text += f"\n## {title}\n\n{body}\n"

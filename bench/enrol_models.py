@@ -31,6 +31,26 @@ def train_fold(out: Path, root: Path, protocol: str, epochs: int, seed: int = 0,
     return run_dir
 
 
+def train_official(out: Path, root: Path, epochs: int, seed: int = 0) -> Path:
+    """The official split's audio CNN and attention fusion (the demo's fusion settings) over the image CNN
+    (the demo's, reused when out/seed0/image-cnn is current): the model the no-harm check exports."""
+    from digitfusion.pipeline.configs import STRATEGY_SETTINGS
+
+    config = get_config("demo")
+    bundle = load_bundle(root, "official", None, seed)
+    folder = out / f"seed{seed}"
+    image = ensure_run(make_config("image-cnn", "official", seed, config.image), root, folder / "image-cnn", bundle,
+                       False, False)
+    audio_dir = folder / "official" / "audio-cnn"
+    audio = ensure_run(audio_config("official", epochs, seed), root, audio_dir, bundle, False, False)
+    init = {"image": str(folder / "image-cnn"), "audio": str(audio_dir), "image_config": image["config_hash"],
+            "audio_config": audio["config_hash"]}
+    settings = {**config.fusion, **STRATEGY_SETTINGS["attention"]}
+    ensure_run(make_config("attention", "official", seed, settings, init_from=init), root,
+               folder / "official" / "attention", bundle, False, False)
+    return out
+
+
 def fold_protocols(root: Path) -> list[str]:
     return expand_protocols(["speaker:*"], root)
 
@@ -43,9 +63,13 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS)
     parser.add_argument("--skip", nargs="*", default=[], metavar="SPEAKER",
                         help="folds not to train (e.g. george: the demo's own speaker fold is copied instead)")
+    parser.add_argument("--official", action="store_true", help="train the official split's models instead")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
     root = require_data_root(None)
+    if args.official:
+        train_official(Path(args.out), root, args.epochs)
+        return 0
     for protocol in [p for p in fold_protocols(root) if protocol_parts(p)[1] not in args.skip]:
         logging.info("protocol %s", protocol)
         train_fold(Path(args.out), root, protocol, args.epochs)
