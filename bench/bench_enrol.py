@@ -37,8 +37,8 @@ from digitfusion.atomic import write_text  # noqa: E402
 from digitfusion.enrol.methods import METHODS, Bank, MethodParams, combine, scores  # noqa: E402
 
 KS = (1, 3, 5)
-WEIGHTS = (0.25, 0.5, 0.75, 0.9, 1.0)
-TEMPERATURES = (0.02, 0.05, 0.1, 0.2)
+WEIGHTS = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+TEMPERATURES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 VALIDATION_TRIALS = 10  # starts 0, 5, ..., 45 on the validation speaker (the test speaker gets all 50)
 TAKES = 50
 
