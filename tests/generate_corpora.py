@@ -36,3 +36,21 @@ def make_audiomnist(root: Path, speakers: int = 10, takes: int = 2) -> Path:
                      f'"accent": "German"}}' for s in range(1, speakers + 1))
     (data / "audioMNIST_meta.txt").write_text("{" + meta + "}")
     return root
+
+
+def optdigits_text(per_digit: int = 4, seed: int = 0) -> str:
+    """An `optdigits-orig.tra`-shaped file: the count, then per digit 32 rows of 32 0/1 and its label."""
+    rng = np.random.default_rng(seed)
+    blocks = []
+    for digit in np.repeat(np.arange(10), per_digit):
+        bitmap = np.zeros((32, 32), dtype=np.uint8)
+        bitmap[4 + digit:10 + digit + int(rng.integers(0, 3)), 6:26] = 1  # a bar whose height tells the digit
+        bitmap[4:28, 8 + digit:11 + digit] = 1
+        blocks.append("\n".join("".join(map(str, row)) for row in bitmap) + f"\n {digit}")
+    return f"{len(blocks)}\n" + "\n".join(blocks) + "\n"
+
+
+def make_optdigits(root: Path, per_digit: int = 4) -> Path:
+    (root / "optdigits").mkdir(parents=True, exist_ok=True)
+    (root / "optdigits" / "optdigits-orig.tra").write_text(optdigits_text(per_digit))
+    return root

@@ -93,7 +93,7 @@ def run_split(args: argparse.Namespace) -> int:
     out = write_split(split, args.out or runs_dir() / "splits" / split.name)
     print(f"{split.name}: train {len(split.train)}, val {len(split.val)}, test {len(split.test)} -> {out}")
     for side, counts in split.corpora().items():
-        print(f"  {side}: " + (", ".join(f"{c} {n}" for c, n in counts.items()) or "empty"))
+        print(f"  {side}: " + (", ".join(f"{n} {c}" for c, n in counts.items()) or "empty"))
     print(speaker_table(split))
     if split.protocol == "random":
         print("warning: every speaker is on both sides of a random split: its test score is speaker-dependent")

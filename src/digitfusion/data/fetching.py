@@ -45,7 +45,7 @@ def download(url: str, known_hash: str | None, target: Path, progress: bool = Tr
     "md5:hex"; a present file with that hash is kept. Raises a one-line DigitfusionError on any failure."""
     import requests
 
-    logging.getLogger("pooch").setLevel(logging.WARNING if progress else logging.ERROR)
+    pooch.get_logger().setLevel(logging.INFO if progress else logging.ERROR)  # its "Downloading ..." line
     try:
         return Path(pooch.retrieve(url, known_hash, fname=target.name, path=target.parent, progressbar=progress))
     except ValueError as err:  # pooch's hash mismatch (and a malformed URL)
