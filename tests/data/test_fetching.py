@@ -156,8 +156,11 @@ def test_a_tar_archive_works_too(server, tmp_path, monkeypatch):
 
 
 def test_checksum_mismatch_leaves_nothing(server, tmp_path, monkeypatch):
+    _, served, _ = server
+    real = hashlib.md5((served / "mnist" / "train-images-idx3-ubyte.gz").read_bytes()).hexdigest()
     monkeypatch.setitem(mnist_source.MD5, "train-images-idx3-ubyte.gz", "0" * 32)
-    with pytest.raises(DigitfusionError, match=r"train-images-idx3-ubyte.gz: checksum mismatch.*nothing was written"):
+    with pytest.raises(DigitfusionError, match=rf"train-images-idx3-ubyte.gz: checksum mismatch: got {real}, expected "
+                                               rf"md5:0{{32}} .*nothing was written"):
         catalog.fetch(tmp_path / "data", ("mnist",), progress=False)
     assert not (tmp_path / "data").exists()
 

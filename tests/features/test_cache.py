@@ -102,6 +102,7 @@ def test_plain_paths_and_recordings_give_the_same_features(tiny_root, tmp_path):
     by_path = load_features(tiny_root, [r.path for r in recs], cache=tmp_path)
     by_recording = load_features(tiny_root, recs, cache=tmp_path, source=CorpusClips(tiny_root))
     assert np.array_equal(by_path.logmel, by_recording.logmel) and by_path.paths == by_recording.paths
+    assert by_recording.from_cache  # one cache entry: the pipeline's plain-path callers and load_bundle share it
 
 
 # sha256 of the FSDD cache arrays (all 3,000 recordings, default LogMelParams) computed by the pre-corpora code

@@ -50,8 +50,8 @@ def download(url: str, known_hash: str | None, target: Path, progress: bool = Tr
         return Path(pooch.retrieve(url, known_hash, fname=target.name, path=target.parent, progressbar=progress))
     except ValueError as err:  # pooch's hash mismatch (and a malformed URL)
         if "hash" in str(err).lower():
-            got = re.search(r"Downloaded hash \(\w+:?\s*([0-9a-f]+)\)|\b([0-9a-f]{32,64})\b", str(err))
-            seen = f": got {next(g for g in got.groups() if g)}" if got else ""
+            got = re.search(r"but got ([0-9a-f]+)", str(err))  # pooch's wording
+            seen = f": got {got[1]}" if got else ""
             raise DigitfusionError(target.name, f"checksum mismatch{seen}, expected {known_hash} "
                                                 f"(downloaded from {url}); nothing was written") from None
         raise DigitfusionError(url, f"download failed: bad URL ({err})") from None
