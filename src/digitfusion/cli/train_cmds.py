@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from digitfusion.cli.common import add_data_option, add_split_options
+from digitfusion.cli.common import add_data_option, add_split_options, split_settings
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import LazyChoices, model_names
 from digitfusion.paths import require_data_root, runs_dir
@@ -75,8 +75,10 @@ def recipe_from_args(args: argparse.Namespace, model: str, init_dirs: dict | Non
     from digitfusion.training.recipe import resolve
 
     encoders = {m: getattr(args, f"{m}_encoder") for m in ("image", "audio") if getattr(args, f"{m}_encoder")}
-    config = resolve(model, args.split, args.seed, args.size, args.corpus, args.images, args.holdout,
-                     encoders=encoders, init_dirs=init_dirs, overrides=overrides_from_args(args, modality_of(model)))
+    split = split_settings(args)
+    config = resolve(model, split["protocol"], split["seed"], args.size, split["corpora"], split["images"],
+                     split["holdout"], encoders=encoders, init_dirs=init_dirs,
+                     overrides=overrides_from_args(args, modality_of(model)))
     config.devices, config.lightning_strategy = args.devices, args.lightning_strategy
     return config
 

@@ -44,7 +44,7 @@ def batch_size_of(inputs: dict) -> tuple[int, torch.device]:
 def build_encoders(names: dict[str, str] | None, kwargs: dict) -> dict[str, nn.Module]:
     """Encoders by name ({"image": "image-cnn", "audio": "audio-gru"}), built in MODALITIES order (the order
     fixes the random initialisation); `kwargs[modality]` are that encoder's arguments."""
-    from digitfusion.models import encoder_class
+    from digitfusion.models.factory import encoder_class
 
     names = {**DEFAULT_ENCODERS, **(names or {})}
     for modality in MODALITIES:

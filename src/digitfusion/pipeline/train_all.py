@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from digitfusion.data.bundle import Bundle, load_bundle
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.data.pairs import write_manifest
 from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
@@ -37,12 +37,15 @@ def protocol_parts(protocol: str) -> tuple[str, str | None]:
     return name, holdout or None
 
 
-def expand_protocols(protocols: list[str], root: Path) -> list[str]:
-    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds)."""
+def expand_protocols(protocols: list[str], root: Path, corpora=("fsdd",)) -> list[str]:
+    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds); speakers are named bare when
+    there is one corpus (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
     out = []
     for protocol in protocols:
         if protocol == "speaker:*":
-            out += [f"speaker:{s}" for s in sorted({r.speaker for r in list_recordings(root)})]
+            recordings = list_recordings(root, corpora)
+            names = {r.speaker_name if len(corpora) == 1 else r.speaker for r in recordings}
+            out += [f"speaker:{s}" for s in sorted(names)]
         else:
             out.append(protocol)
     return out

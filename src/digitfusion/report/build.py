@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from digitfusion.atomic import write_text
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.data.pairs import read_manifest
 from digitfusion.data.splits import SIDES, make_split
 from digitfusion.evaluation.aggregate import (
@@ -126,7 +126,7 @@ def data_section(doc: Document, root: Path, figures: Path, entries: list[dict]) 
 
 
 def examples(doc: Document, root: Path, figures: Path, recordings: list) -> None:
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.features.audio import LogMel
     from digitfusion.plots import audio_figure
 
@@ -214,7 +214,7 @@ def gallery_section(doc: Document, first: dict, tables: dict, figures: Path, roo
 
 def gallery_item(arrays, best: str, row: int, image: np.ndarray, audio_path: str, root: Path) -> dict:
     """One gallery row: the pair's image, its recording's log-mel, and each model's probabilities."""
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.features.audio import LogMel
     from digitfusion.features.mel import LogMelParams, prepare_waveform
 
