@@ -12,14 +12,15 @@ import logging
 from pathlib import Path
 
 from digitfusion.data.bundle import load_bundle
-from digitfusion.pipeline.configs import get_config
-from digitfusion.pipeline.train_all import ensure_run, expand_protocols, make_config, protocol_parts
+from digitfusion.pipeline.train_all import ensure_run, expand_protocols, protocol_parts
+from digitfusion.training.recipe import resolve
 
 DEFAULT_EPOCHS = 4
 
 
 def audio_config(protocol: str, epochs: int, seed: int = 0):
-    return make_config("audio-cnn", protocol, seed, {**get_config("demo").audio, "epochs": epochs})
+    name, holdout = protocol_parts(protocol)
+    return resolve("audio-cnn", name, seed, "demo", holdout=holdout, overrides={"epochs": epochs})
 
 
 def train_fold(out: Path, root: Path, protocol: str, epochs: int, seed: int = 0, train: bool = True) -> Path:
@@ -34,20 +35,14 @@ def train_fold(out: Path, root: Path, protocol: str, epochs: int, seed: int = 0,
 def train_official(out: Path, root: Path, epochs: int, seed: int = 0) -> Path:
     """The official split's audio CNN and attention fusion (the demo's fusion settings) over the image CNN
     (the demo's, reused when out/seed0/image-cnn is current): the model the no-harm check exports."""
-    from digitfusion.pipeline.configs import STRATEGY_SETTINGS
-
-    config = get_config("demo")
     bundle = load_bundle(root, "official", None, seed)
     folder = out / f"seed{seed}"
-    image = ensure_run(make_config("image-cnn", "official", seed, config.image), root, folder / "image-cnn", bundle,
-                       False, False)
+    ensure_run(resolve("image-cnn", "official", seed, "demo"), root, folder / "image-cnn", bundle, False, False)
     audio_dir = folder / "official" / "audio-cnn"
-    audio = ensure_run(audio_config("official", epochs, seed), root, audio_dir, bundle, False, False)
-    init = {"image": str(folder / "image-cnn"), "audio": str(audio_dir), "image_config": image["config_hash"],
-            "audio_config": audio["config_hash"]}
-    settings = {**config.fusion, **STRATEGY_SETTINGS["attention"]}
-    ensure_run(make_config("attention", "official", seed, settings, init_from=init), root,
-               folder / "official" / "attention", bundle, False, False)
+    ensure_run(audio_config("official", epochs, seed), root, audio_dir, bundle, False, False)
+    init = {"image": folder / "image-cnn", "audio": audio_dir}
+    fused = resolve("attention", "official", seed, "demo", init_dirs=init)
+    ensure_run(fused, root, folder / "official" / "attention", bundle, False, False)
     return out
 
 

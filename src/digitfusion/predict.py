@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.data.audio_io import load_audio
+from digitfusion.audio_io import load_audio
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
 from digitfusion.features.image import load_user_image, load_user_image_bytes, normalise

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from digitfusion.data.audio_io import load_audio
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.audio_io import load_audio
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features.cache import load_features
 from digitfusion.features.seed import SeedMelParams, SeedMelSpectrogram, seed_filterbank, zero_filters
 from tests.generate import tone

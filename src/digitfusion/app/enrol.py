@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from digitfusion.data.audio_io import load_audio_bytes
+from digitfusion.audio_io import load_audio_bytes
 from digitfusion.enrol.apply import bind
 from digitfusion.enrol.build import build_profile, embed_prepared
 from digitfusion.enrol.profile import MAX_PROFILE_BYTES, Profile, ProfileError, loads

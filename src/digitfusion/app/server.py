@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
 from digitfusion.app.enrol import add_enrol_routes, profile_from_form
-from digitfusion.data.audio_io import load_audio_bytes
+from digitfusion.audio_io import load_audio_bytes
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.features.mel import LogMelParams, prepare_waveform

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from digitfusion.data.audio_io import load_audio
+from digitfusion.audio_io import load_audio
 from digitfusion.features.seed import SeedMelParams
 
 # Block 13: SGD, lr 0.001, momentum 0.9; Block 15: 30 epochs. The lab never states a batch size: 32 is assumed.

@@ -48,11 +48,12 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
     timings: dict[str, float] = {}
     start = time.perf_counter()
     log.info("stage data: %s (config %s, seeds %s)", root, config.name, config.seeds)
-    protocols = expand_protocols(config.protocols, root)
+    protocols = expand_protocols(config.protocols, root, config.corpora)
     tick = time.perf_counter()
-    from digitfusion.data.fsdd import list_recordings
+    from digitfusion.data.clips import CorpusClips
+    from digitfusion.data.corpora import list_recordings
 
-    features = load_features(root, [r.path for r in list_recordings(root)])
+    features = load_features(root, list_recordings(root, config.corpora), source=CorpusClips(root))
     timings["features"] = time.perf_counter() - tick
     log.info("stage features: %d clips %s in %.1f s", len(features.paths),
              "read from cache" if features.from_cache else "computed", timings["features"])
