@@ -6,7 +6,7 @@ from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, UtteranceN
 from digitfusion.models.registry import model_names
 
 INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
-          "seed-cnn": (4, 1, 128, 241)}
+          "lab-cnn": (4, 1, 128, 241)}
 PAIR = {"image": (4, 1, 28, 28), "audio": (4, 1, 64, 101)}
 
 

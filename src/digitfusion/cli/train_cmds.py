@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_option(train)
     add_split_options(train)
     train.add_argument("--model", default="image-cnn", metavar="NAME", choices=LazyChoices(model_names),
-                       help="a unimodal model (image-cnn, audio-cnn, audio-gru, seed-cnn) or a trained fusion "
+                       help="a unimodal model (image-cnn, audio-cnn, audio-gru, lab-cnn) or a trained fusion "
                             "(default: image-cnn)")
     train.add_argument("--size", default="demo", choices=("tiny", "demo", "full"),
                        help="the pipeline size whose recipe is used: `demo` trains what `make demo` trains "
