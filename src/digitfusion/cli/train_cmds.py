@@ -85,11 +85,13 @@ def recipe_from_args(args: argparse.Namespace, model: str, init_dirs: dict | Non
 
 def run_train(args: argparse.Namespace) -> int:
     from digitfusion.data.bundle import load_bundle
+    from digitfusion.pipeline.run import setup_logging
     from digitfusion.pipeline.train_all import ensure_run
     from digitfusion.runs import RunLayout
     from digitfusion.training.config import TrainConfig, front_end_params
     from digitfusion.training.fit import fit
 
+    setup_logging()  # the run's data (clips per corpus and side) is logged as it starts
     root = require_data_root(args.data)
     if args.config:
         config = TrainConfig.load(args.config)
