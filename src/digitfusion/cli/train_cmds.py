@@ -27,8 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--scheduler", choices=("onecycle", "cosine", "none"))
     train.add_argument("--patience", type=int, help="early stopping patience on validation loss (0: off)")
     train.add_argument("--augment", default=None, metavar="OPS",
-                       help="comma-separated augmentations ('' for none; image: affine,elastic,erasing; "
-                            "audio: shift,gain,noise,speed,specaugment,vtlp)")
+                       help="comma-separated augmentations ('' for none; e.g. image: affine,stroke,user-path; "
+                            "audio: pitch,reverb,phone,noise,formant; an unknown name lists them all)")
     train.add_argument("--config", metavar="JSON", help="start from this TrainConfig JSON")
     train.add_argument("--devices", type=int, default=1, help="CPU processes (with --strategy ddp)")
     train.add_argument("--strategy", default="auto", choices=("auto", "ddp", "ddp_spawn"),
@@ -37,6 +37,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     train.add_argument("--tiny", action="store_true", help="a few batches only (smoke test)")
     train.set_defaults(run=run_train)
+
+
+def split_augment_ops(text: str) -> tuple[list[str], list[str]]:
+    """'affine,pitch,...' -> (image ops, audio ops); DigitfusionError naming the unknown ones."""
+    from digitfusion.training.augment import known_ops
+
+    ops = [op.strip() for op in text.split(",") if op.strip()]
+    image, audio = known_ops("image"), known_ops("audio")
+    unknown = [op for op in ops if op not in image and op not in audio]
+    if unknown:
+        raise DigitfusionError("--augment", f"unknown op(s) {', '.join(unknown)} (image: {', '.join(image)}; "
+                                            f"audio: {', '.join(audio)})")
+    return [op for op in ops if op in image], [op for op in ops if op in audio]
 
 
 def config_from_args(args: argparse.Namespace):
@@ -54,9 +67,7 @@ def config_from_args(args: argparse.Namespace):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
     if args.augment is not None:
-        ops = [op for op in args.augment.split(",") if op]
-        config.augment_image = [op for op in ops if op in ("affine", "elastic", "erasing")]
-        config.augment_audio = [op for op in ops if op not in config.augment_image]
+        config.augment_image, config.augment_audio = split_augment_ops(args.augment)
     if args.tiny:
         config.epochs, config.limit_train_batches, config.limit_val_batches = min(config.epochs, 2), 3, 2
     config.devices, config.accelerator_strategy = args.devices, args.strategy

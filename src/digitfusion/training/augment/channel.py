@@ -1,0 +1,105 @@
+"""Waveform ops for the room and the channel on 8 kHz clips [B, N]: reverberation, telephone band,
+laptop microphone, G.711 codec.
+
+Filters are designed with scipy (Butterworth, resonators) and applied as zero-phase magnitude responses in the
+FFT domain (zero-padded to 2N: no wrap-around), one response per clip, so the whole batch is one FFT.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy import signal
+from torch import Tensor
+
+from digitfusion.training.augment.draws import uniform
+
+RATE = 8000  # Hz: the features' sample rate (LogMelParams.sample_rate)
+
+
+def apply_responses(waves: Tensor, responses: np.ndarray) -> Tensor:
+    """Multiply each clip's spectrum by its real response [B, N + 1] (sampled at rfft(n=2N)'s bins).
+    [B, N] -> [B, N]."""
+    n = waves.shape[-1]
+    gains = torch.from_numpy(responses).to(waves.device, waves.dtype)
+    return torch.fft.irfft(torch.fft.rfft(waves, n=2 * n) * gains, n=2 * n)[:, :n]
+
+
+def _bins(n: int, rate: int) -> np.ndarray:
+    """Frequencies (Hz) of rfft(n=2N)'s bins [N + 1]."""
+    return np.fft.rfftfreq(2 * n, d=1.0 / rate)
+
+
+def _butter_gain(order: int, edges, btype: str, freqs: np.ndarray, rate: int) -> np.ndarray:
+    """|H(f)| of a Butterworth design at `freqs` (Hz)."""
+    sos = signal.butter(order, edges, btype=btype, fs=rate, output="sos")
+    return np.abs(signal.sosfreqz(sos, worN=freqs, fs=rate)[1])
+
+
+def telephone(waves: Tensor, gen: torch.Generator, low_hz: tuple[float, float] = (250.0, 400.0),
+              high_hz: tuple[float, float] = (3000.0, 3500.0), order: int = 4, rate: int = RATE) -> Tensor:
+    """The telephone band (ITU 300-3400 Hz): a Butterworth band-pass of `order` per clip, its edges drawn in
+    `low_hz` and `high_hz` (handsets and networks differ). [B, N] -> [B, N]."""
+    b, n = waves.shape
+    lows = uniform(gen, (b,), low_hz[0], low_hz[1], waves).tolist()
+    highs = uniform(gen, (b,), high_hz[0], high_hz[1], waves).tolist()
+    freqs = _bins(n, rate)
+    gains = np.stack([_butter_gain(order, [lo, hi], "bandpass", freqs, rate) for lo, hi in zip(lows, highs,
+                                                                                              strict=True)])
+    return apply_responses(waves, gains)
+
+
+def laptop_mic(waves: Tensor, gen: torch.Generator, cutoff_hz: tuple[float, float] = (100.0, 300.0),
+               peak_hz: tuple[float, float] = (1500.0, 3500.0), peak_db: tuple[float, float] = (3.0, 9.0),
+               rate: int = RATE) -> Tensor:
+    """A small built-in microphone: little bass (2nd-order Butterworth high-pass at a cutoff in `cutoff_hz`) and
+    a resonance of its casing (a Q = 2 peak at `peak_hz`, +`peak_db` at its centre). [B, N] -> [B, N]."""
+    b, n = waves.shape
+    cutoffs = uniform(gen, (b,), cutoff_hz[0], cutoff_hz[1], waves).tolist()
+    peaks = uniform(gen, (b,), peak_hz[0], peak_hz[1], waves).tolist()
+    boosts = (10 ** (uniform(gen, (b,), peak_db[0], peak_db[1], waves) / 20)).tolist()
+    freqs = _bins(n, rate)
+    gains = []
+    for cutoff, peak, boost in zip(cutoffs, peaks, boosts, strict=True):
+        resonator = np.abs(signal.freqz(*signal.iirpeak(peak, 2.0, fs=rate), worN=freqs, fs=rate)[1])  # 1 at peak
+        gains.append(_butter_gain(2, cutoff, "highpass", freqs, rate) * (1 + (boost - 1) * resonator))
+    return apply_responses(waves, np.stack(gains))
+
+
+def reverb(waves: Tensor, gen: torch.Generator, rt60: tuple[float, float] = (0.15, 0.8),
+           direct_to_reverberant_db: tuple[float, float] = (0.0, 10.0), ir_seconds: float = 0.5,
+           rate: int = RATE) -> Tensor:
+    """A room: each clip convolved with a synthetic impulse response, a direct path of 1 then Gaussian noise
+    decaying exponentially to -60 dB after RT60 (drawn in `rt60` s: 0.15 a furnished small room, 0.8 a bare
+    hall), its energy `direct_to_reverberant_db` below the direct path's; cut after `ir_seconds`. The output
+    keeps the input's energy. [B, N] -> [B, N]."""
+    b, n = waves.shape
+    length = int(ir_seconds * rate)
+    times = torch.arange(length, device=waves.device, dtype=waves.dtype) / rate
+    decay_time = uniform(gen, (b, 1), rt60[0], rt60[1], waves)
+    drr = uniform(gen, (b, 1), direct_to_reverberant_db[0], direct_to_reverberant_db[1], waves)
+    tail = torch.randn((b, length), generator=gen, device=gen.device, dtype=waves.dtype).to(waves.device)
+    tail = tail * torch.pow(10.0, -3 * times / decay_time)  # amplitude: -60 dB of energy at t = RT60
+    tail[:, 0] = 0
+    tail = tail * torch.sqrt(torch.pow(10.0, -drr / 10) / tail.square().sum(dim=-1, keepdim=True))
+    tail[:, 0] = 1  # the direct path
+    size = n + length
+    wet = torch.fft.irfft(torch.fft.rfft(waves, n=size) * torch.fft.rfft(tail, n=size), n=size)[:, :n]
+    scale = torch.sqrt(waves.square().sum(-1, keepdim=True) / wet.square().sum(-1, keepdim=True).clamp(min=1e-20))
+    return wet * scale
+
+
+MU = 255  # G.711 mu-law
+
+
+def mu_law_codec(waves: Tensor, gen: torch.Generator, bits: int = 8) -> Tensor:
+    """A telephone codec's quantisation (G.711 mu-law, 8 bits): compand, quantise to 2^bits levels, expand.
+    Quiet passages get coarse steps, as on a phone line; deterministic (`gen` unused, kept for the op
+    signature). [B, N] -> [B, N]."""
+    x = waves.clamp(-1.0, 1.0)
+    companded = torch.sign(x) * torch.log1p(MU * x.abs()) / math.log1p(MU)
+    steps = 2 ** (bits - 1) - 0.5  # 2^bits levels over [-1, 1], as G.711's 256 codes
+    quantised = (torch.floor(companded * steps) + 0.5) / steps
+    return torch.sign(quantised) * ((1 + MU) ** quantised.abs() - 1) / MU
