@@ -55,7 +55,8 @@ def laptop_mic(waves: Tensor, gen: torch.Generator, cutoff_hz: tuple[float, floa
                peak_hz: tuple[float, float] = (1500.0, 3500.0), peak_db: tuple[float, float] = (3.0, 9.0),
                rate: int = RATE) -> Tensor:
     """A small built-in microphone: little bass (2nd-order Butterworth high-pass at a cutoff in `cutoff_hz`) and
-    a resonance of its casing (a Q = 2 peak at `peak_hz`, +`peak_db` at its centre). [B, N] -> [B, N]."""
+    a broad presence peak of its capsule and casing (a Q = 2 resonator at `peak_hz`, +`peak_db` at its centre,
+    rising from about 300 Hz). [B, N] -> [B, N]."""
     b, n = waves.shape
     cutoffs = uniform(gen, (b,), cutoff_hz[0], cutoff_hz[1], waves).tolist()
     peaks = uniform(gen, (b,), peak_hz[0], peak_hz[1], waves).tolist()
