@@ -1,10 +1,12 @@
+from functools import lru_cache
+
 import pytest
 import torch
 
 from digitfusion.features.audio import LogMel
 from digitfusion.training.augment import OPS, AugmentConfig, BatchAugmenter, known_ops
 from tests.training.augment.signals import burst, digits, gen
-from tests.training.test_augment import basis
+from tests.training.test_augment import basis as fit_basis
 
 IMAGE, AUDIO = known_ops("image"), known_ops("audio")
 
@@ -20,10 +22,18 @@ def test_known_ops_cover_the_registry_once_each():
         known_ops("video")
 
 
-def batch() -> dict[str, torch.Tensor]:
+basis = lru_cache(maxsize=1)(fit_basis)  # the PCA fit is the slow part: once for the module
+
+
+@lru_cache(maxsize=1)
+def _batch() -> dict[str, torch.Tensor]:
     wave = burst(300.0, b=4) + burst(1200.0, b=4) + 0.003 * torch.randn(4, 8000, generator=gen(3))
     return {"image": torch.nn.functional.avg_pool2d(digits(4), 3, stride=1, padding=1, count_include_pad=False),
             "wave": wave, "audio": LogMel()(wave), "label": torch.arange(4)}
+
+
+def batch() -> dict[str, torch.Tensor]:
+    return dict(_batch())  # the augmenter returns new tensors: the cached ones stay as they are
 
 
 @pytest.mark.parametrize("name", IMAGE + AUDIO)
