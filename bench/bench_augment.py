@@ -4,6 +4,7 @@
     python bench/bench_augment.py --size tiny                  # the ablation harness end to end, a few batches
     python bench/bench_augment.py --size small                 # audio, speaker:theo, 5 epochs per variant
     python bench/bench_augment.py --size small --modality image --epochs 3
+    python bench/bench_augment.py --size small --corpora fsdd,synthetic --variants "baseline"   # + espeak-ng voices
 
 The ablation reads validation sides only (test sides stay unread). Results: runs/bench-augment/SIZE/.
 """
@@ -82,6 +83,9 @@ def main() -> int:
     parser.add_argument("--protocol", default="speaker:theo", help="audio protocol (validation side is scored)")
     parser.add_argument("--epochs", type=int, help="override the size's epochs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpora", default="fsdd", help="speech corpora to train and validate on, comma-separated "
+                        "(synthetic: the espeak-ng speakers, training side only; `digitfusion data fetch --corpus "
+                        "synthetic` generates them)")
     parser.add_argument("--variants", metavar="LABELS",
                         help="only these variants, ';'-separated labels of the table, in this order (default: all)")
     parser.add_argument("--out", default="runs/bench-augment", help="folder for the runs and the table")
@@ -100,14 +104,17 @@ def main() -> int:
         out = Path(args.out) / args.size
         start = time.perf_counter()
         variants = chosen_variants(args.modality, args.variants)
-        results = run_augment_ablation(root, out, args.modality, args.protocol, args.seed, variants, overrides)
+        corpora = tuple(c.strip() for c in args.corpora.split(",") if c.strip())
+        results = run_augment_ablation(root, out, args.modality, args.protocol, args.seed, variants, overrides,
+                                       corpora)
         protocol = args.protocol if args.modality == "audio" else "official (MNIST)"
-        title = (f"{args.modality} ablation, validation only ({protocol}, seed {args.seed}, "
-                 f"{overrides['epochs']} epochs, size {args.size}, {(time.perf_counter() - start) / 60:.1f} min)")
+        minutes = (time.perf_counter() - start) / 60
+        title = (f"{args.modality} ablation, validation only ({protocol}, corpora {'+'.join(corpora)}, "
+                 f"seed {args.seed}, {overrides['epochs']} epochs, size {args.size}, {minutes:.1f} min)")
         ablation = render_ablation(results, title)
         text += f"\n{ablation}"
         print(ablation, flush=True)
-        write_text(out / f"{args.modality}-ablation.md", text)
+        write_text(out / f"{args.modality}-{'+'.join(corpora)}-ablation.md", text)
     if not (args.costs or args.size):
         parser.error("nothing to do: give --costs and/or --size")
     return 0

@@ -51,25 +51,28 @@ def image_variants() -> dict[str, list[str]]:
 
 def run_augment_ablation(root: Path, out: Path, modality: str = "audio", protocol: str = "speaker:theo",
                          seed: int = 0, variants: dict[str, list[str]] | None = None,
-                         overrides: dict | None = None) -> dict[str, dict]:
+                         overrides: dict | None = None, corpora: tuple[str, ...] = ("fsdd",)) -> dict[str, dict]:
     """Train (or reuse) `audio-cnn` / `image-cnn` once per variant on `protocol` (the image model always on MNIST's
-    own split); returns label -> {ops, val_acc, val_loss, best_epoch, train_seconds} and writes ablation.json."""
+    own split) with the speech `corpora` (add `synthetic` for the espeak-ng speakers: training side only);
+    returns label -> {ops, val_acc, val_loss, best_epoch, train_seconds} and writes ablation.json."""
     model = "audio-cnn" if modality == "audio" else "image-cnn"
     protocol = protocol if modality == "audio" else "official"
     variants = variants if variants is not None else (audio_variants() if modality == "audio" else image_variants())
     strategy, holdout = protocol_parts(protocol)
-    bundle = load_bundle(root, strategy, holdout, seed)
+    bundle = load_bundle(root, strategy, holdout, seed, corpora=corpora)
+    # The training config does not name the corpora: runs on other corpora get their own folder, never reused.
+    folder = out / modality / "+".join(corpora)
     results: dict[str, dict] = {}
     for label, ops in variants.items():
         change = {f"augment_{modality}": ops, **(overrides or {})}
         config = make_config(model, protocol, seed, change)
-        run = out / modality / label.replace(" + ", "+").replace(" ", "-")
+        run = folder / label.replace(" + ", "+").replace(" ", "-")
         start = time.perf_counter()
         summary = ensure_run(config, root, run, bundle, False, False)
         results[label] = {"ops": ops, "val_acc": summary["val_acc"], "val_loss": summary["val_loss"],
                           "best_epoch": summary["best_epoch"], "train_seconds": summary["train_seconds"]}
         log.info("%-32s val acc %.4f (%.0f s)", label, summary["val_acc"], time.perf_counter() - start)
-    write_text(out / modality / "ablation.json", json.dumps(results, indent=1) + "\n")
+    write_text(folder / "ablation.json", json.dumps(results, indent=1) + "\n")
     return results
 
 
