@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -71,3 +72,15 @@ def test_mu_law_codec_has_256_levels_and_phone_line_quality():
     assert 30 < snr < 45  # G.711's SNR is about 35-38 dB over a wide range of levels
     assert torch.equal(out, mu_law_codec(x, gen(1)))  # deterministic
     assert mu_law_codec(torch.ones(1, 4), gen(0)).max() <= 1.0
+
+
+def test_batched_filter_response_matches_scipy():
+    from scipy import signal
+
+    from digitfusion.training.augment.channel import sos_gain
+
+    designs = [signal.butter(4, [300, 3400], btype="bandpass", fs=8000, output="sos"),
+               signal.butter(4, [250, 3000], btype="bandpass", fs=8000, output="sos")]
+    freqs = np.fft.rfftfreq(2 * 800, d=1 / 8000)
+    expected = np.stack([np.abs(signal.sosfreqz(sos, worN=freqs, fs=8000)[1]) for sos in designs])
+    assert np.allclose(sos_gain(np.stack(designs), 800, torch.zeros(1)).numpy(), expected, atol=1e-12)

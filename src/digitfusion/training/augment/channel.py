@@ -1,8 +1,9 @@
 """Waveform ops for the room and the channel on 8 kHz clips [B, N]: reverberation, telephone band,
 laptop microphone, G.711 codec.
 
-Filters are designed with scipy (Butterworth, resonators) and applied as zero-phase magnitude responses in the
-FFT domain (zero-padded to 2N: no wrap-around), one response per clip, so the whole batch is one FFT.
+Filters are designed with scipy (Butterworth, resonators), their responses evaluated for the whole batch at
+once, and applied as zero-phase magnitude responses in the FFT domain (zero-padded to 2N: no wrap-around), one
+response per clip, so the whole batch is one FFT.
 """
 
 from __future__ import annotations
@@ -19,23 +20,24 @@ from digitfusion.training.augment.draws import uniform
 RATE = 8000  # Hz: the features' sample rate (LogMelParams.sample_rate)
 
 
-def apply_responses(waves: Tensor, responses: np.ndarray) -> Tensor:
+def apply_responses(waves: Tensor, responses: Tensor) -> Tensor:
     """Multiply each clip's spectrum by its real response [B, N + 1] (sampled at rfft(n=2N)'s bins).
     [B, N] -> [B, N]."""
     n = waves.shape[-1]
-    gains = torch.from_numpy(responses).to(waves.device, waves.dtype)
-    return torch.fft.irfft(torch.fft.rfft(waves, n=2 * n) * gains, n=2 * n)[:, :n]
+    return torch.fft.irfft(torch.fft.rfft(waves, n=2 * n) * responses.to(waves.dtype), n=2 * n)[:, :n]
 
 
-def _bins(n: int, rate: int) -> np.ndarray:
-    """Frequencies (Hz) of rfft(n=2N)'s bins [N + 1]."""
-    return np.fft.rfftfreq(2 * n, d=1.0 / rate)
-
-
-def _butter_gain(order: int, edges, btype: str, freqs: np.ndarray, rate: int) -> np.ndarray:
-    """|H(f)| of a Butterworth design at `freqs` (Hz)."""
-    sos = signal.butter(order, edges, btype=btype, fs=rate, output="sos")
-    return np.abs(signal.sosfreqz(sos, worN=freqs, fs=rate)[1])
+def sos_gain(sos: np.ndarray, n: int, like: Tensor) -> Tensor:
+    """|H| of a batch of second-order-section filters `sos` [B, S, 6] (scipy's layout) at rfft(n=2N)'s bins,
+    evaluated in one batched complex product (scipy's sosfreqz, one filter at a time, is 10x slower).
+    -> [B, N + 1], float64 on `like`'s device."""
+    coefficients = torch.from_numpy(np.ascontiguousarray(sos)).to(like.device, torch.float64)
+    omega = torch.linspace(0.0, math.pi, n + 1, device=like.device, dtype=torch.float64)
+    powers = torch.polar(torch.ones(3, n + 1, dtype=torch.float64, device=like.device),
+                         -torch.arange(3, device=like.device, dtype=torch.float64).view(3, 1) * omega)  # z^-k
+    numerator = torch.einsum("bsk,kf->bsf", coefficients[..., :3].to(powers.dtype), powers)
+    denominator = torch.einsum("bsk,kf->bsf", coefficients[..., 3:].to(powers.dtype), powers)
+    return (numerator / denominator).prod(dim=1).abs()
 
 
 def telephone(waves: Tensor, gen: torch.Generator, low_hz: tuple[float, float] = (250.0, 400.0),
@@ -45,10 +47,9 @@ def telephone(waves: Tensor, gen: torch.Generator, low_hz: tuple[float, float] =
     b, n = waves.shape
     lows = uniform(gen, (b,), low_hz[0], low_hz[1], waves).tolist()
     highs = uniform(gen, (b,), high_hz[0], high_hz[1], waves).tolist()
-    freqs = _bins(n, rate)
-    gains = np.stack([_butter_gain(order, [lo, hi], "bandpass", freqs, rate) for lo, hi in zip(lows, highs,
-                                                                                              strict=True)])
-    return apply_responses(waves, gains)
+    sos = np.stack([signal.butter(order, [lo, hi], btype="bandpass", fs=rate, output="sos")
+                    for lo, hi in zip(lows, highs, strict=True)])
+    return apply_responses(waves, sos_gain(sos, n, waves))
 
 
 def laptop_mic(waves: Tensor, gen: torch.Generator, cutoff_hz: tuple[float, float] = (100.0, 300.0),
@@ -60,13 +61,11 @@ def laptop_mic(waves: Tensor, gen: torch.Generator, cutoff_hz: tuple[float, floa
     b, n = waves.shape
     cutoffs = uniform(gen, (b,), cutoff_hz[0], cutoff_hz[1], waves).tolist()
     peaks = uniform(gen, (b,), peak_hz[0], peak_hz[1], waves).tolist()
-    boosts = (10 ** (uniform(gen, (b,), peak_db[0], peak_db[1], waves) / 20)).tolist()
-    freqs = _bins(n, rate)
-    gains = []
-    for cutoff, peak, boost in zip(cutoffs, peaks, boosts, strict=True):
-        resonator = np.abs(signal.freqz(*signal.iirpeak(peak, 2.0, fs=rate), worN=freqs, fs=rate)[1])  # 1 at peak
-        gains.append(_butter_gain(2, cutoff, "highpass", freqs, rate) * (1 + (boost - 1) * resonator))
-    return apply_responses(waves, np.stack(gains))
+    boosts = torch.pow(10.0, uniform(gen, (b,), peak_db[0], peak_db[1], waves) / 20).to(torch.float64)
+    high_pass = np.stack([signal.butter(2, cutoff, btype="highpass", fs=rate, output="sos") for cutoff in cutoffs])
+    resonators = np.stack([signal.tf2sos(*signal.iirpeak(peak, 2.0, fs=rate)) for peak in peaks])  # 1 at its peak
+    gains = sos_gain(high_pass, n, waves) * (1 + (boosts.unsqueeze(-1) - 1) * sos_gain(resonators, n, waves))
+    return apply_responses(waves, gains)
 
 
 def reverb(waves: Tensor, gen: torch.Generator, rt60: tuple[float, float] = (0.15, 0.8),
