@@ -39,7 +39,8 @@ def sos_gain(sos: np.ndarray, n: int, like: Tensor) -> Tensor:
     def power(k: int) -> Tensor:  # [B, S, F]; the coefficients combined first, on [B, S, 1]
         b0, b1, b2 = c[:, :, k], c[:, :, k + 1], c[:, :, k + 2]
         constant, first, second = b0**2 + b1**2 + b2**2, 2 * (b0 * b1 + b1 * b2), 2 * b0 * b2
-        return torch.addcmul(torch.addcmul(constant, first, cos1), second, cos2)
+        # clamped: at a zero of the filter (DC, Nyquist) rounding can leave a tiny negative power
+        return torch.addcmul(torch.addcmul(constant, first, cos1), second, cos2).clamp(min=0)
 
     return (power(0) / power(3)).prod(dim=1).sqrt()
 
