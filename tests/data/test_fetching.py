@@ -245,3 +245,13 @@ def test_unsafe_member_names():
 def test_gzip_fixture_is_what_mnist_reads(tmp_path):
     write_idx(tmp_path / "x.gz", np.zeros((2, 28, 28)))
     assert gzip.decompress((tmp_path / "x.gz").read_bytes())[:4] == b"\x00\x00\x08\x03"
+
+
+def test_cli_fetch_offline_is_one_line_exit_2_and_leaves_no_folder(tmp_path, monkeypatch, capsys):
+    from digitfusion.cli import main
+
+    monkeypatch.setattr(fsdd, "ARCHIVE", closed_port_url())
+    assert main(["data", "fetch", "--data", str(tmp_path / "data"), "--corpus", "fsdd"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "download failed" in err and "are you offline" in err
+    assert not (tmp_path / "data").exists()
