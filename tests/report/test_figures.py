@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from digitfusion.plots import save
 from digitfusion.report.figures import bar_figure, confusion_figure, curve_figure, gallery_figure
-from digitfusion.report.plots import save
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

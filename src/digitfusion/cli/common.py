@@ -11,10 +11,17 @@ def add_data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", metavar="DIR", help="data root (default: $DIGITFUSION_DATA, ./data, ../shared/data)")
 
 
-def add_split_options(parser: argparse.ArgumentParser, flag: str = "--strategy") -> None:
-    """Split protocol options. `train` names the protocol --split (its --strategy is Lightning's)."""
-    parser.add_argument(flag, dest="split_strategy", choices=STRATEGIES, default="official",
-                        help="audio split protocol")
-    parser.add_argument("--holdout", metavar="SPEAKER", help="test speaker of the speaker split")
-    parser.add_argument("--seed", type=int, default=0, help="seed for splits, pairs and training")
-    parser.add_argument("--corpus", choices=("fsdd", "audiomnist"), default="fsdd", help="audio corpus")
+def comma_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def add_split_options(parser: argparse.ArgumentParser) -> None:
+    """The split protocol and what it is made of (`--split`; Lightning's strategy is `--lightning-strategy`)."""
+    parser.add_argument("--split", choices=STRATEGIES, default="official", help="split protocol (default: official)")
+    parser.add_argument("--holdout", metavar="NAME", help="held-out speaker (speaker split) or corpus "
+                                                          "(leave-corpus-out)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed for splits, pairs and training (default: 0)")
+    parser.add_argument("--corpus", type=comma_list, default=["fsdd"], metavar="NAMES",
+                        help="speech corpora, comma-separated (default: fsdd)")
+    parser.add_argument("--images", type=comma_list, default=["mnist"], metavar="NAMES",
+                        help="image sources, comma-separated (default: mnist)")

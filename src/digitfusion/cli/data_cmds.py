@@ -67,7 +67,7 @@ def _split(args: argparse.Namespace):
     from digitfusion.data.splits import make_split
 
     root = require_data_root(args.data)
-    return make_split(list_recordings(root, args.corpus), args.split_strategy, holdout=args.holdout, seed=args.seed)
+    return make_split(list_recordings(root, args.corpus[0]), args.split, holdout=args.holdout, seed=args.seed)
 
 
 def run_split(args: argparse.Namespace) -> int:
@@ -118,7 +118,7 @@ def run_show(args: argparse.Namespace) -> int:
     from digitfusion.data.audio_io import load_audio
     from digitfusion.features.audio import LogMel
     from digitfusion.features.mel import LogMelParams, prepare_waveform
-    from digitfusion.report.plots import audio_figure, save
+    from digitfusion.plots import audio_figure, save
 
     path = Path(args.file)
     wave = load_audio(path)

@@ -51,9 +51,13 @@ class Bundle:
 
 
 def load_bundle(root: str | os.PathLike, strategy: str = "official", holdout: str | None = None, seed: int = 0,
-                params: LogMelParams | None = None, corpus: str = "fsdd") -> Bundle:
+                params: LogMelParams | None = None, corpora=("fsdd",), images=("mnist",)) -> Bundle:
+    from digitfusion.errors import DigitfusionError
+
+    if len(corpora) != 1 or list(images) != ["mnist"]:
+        raise DigitfusionError(",".join(corpora), "mixtures of corpora are not supported yet")
     root, params = Path(root), params or LogMelParams()
-    recordings = list_recordings(root, corpus)
+    recordings = list_recordings(root, corpora[0])
     split = make_split(recordings, strategy, holdout=holdout, seed=seed)
     feats = load_features(root, [r.path for r in recordings], params)
     train_images, train_labels = load_mnist(root, "train")

@@ -29,8 +29,8 @@ from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
 from digitfusion.features.audio import LogMel
 from digitfusion.features.pca import PCAImages
-from digitfusion.models import LATE_FUSIONS
-from digitfusion.models.late import LateFusion
+from digitfusion.models.fusions.late import LateFusion
+from digitfusion.models.registry import fusions
 from digitfusion.training.checkpoint import load_run
 
 
@@ -119,8 +119,7 @@ def fit_late_fusions(models: dict[str, torch.nn.Module], val: Side, seed: int) -
     image_logits = unimodal_logits(models["image-cnn"], "image", val.images)[pairs[:, 0]]
     audio_logits = unimodal_logits(models["audio-cnn"], "audio", val.audio)[pairs[:, 1]]
     labels = val.image_labels[pairs[:, 0]]
-    return {name: LateFusion(name.removeprefix("late-")).fit(image_logits, audio_logits, labels)
-            for name in LATE_FUSIONS}
+    return {spec.name: spec.build().fit(image_logits, audio_logits, labels) for spec in fusions(family="late")}
 
 
 def summarise(outputs: dict[str, Output], labels: torch.Tensor) -> dict[str, dict]:

@@ -22,9 +22,11 @@ from digitfusion.evaluation.aggregate import (
     table_values,
 )
 from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRACTIONS, SNRS_DB
+from digitfusion.models.fusions.late import LateFusion
+from digitfusion.models.registry import fusion_names
+from digitfusion.plots import save
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
-from digitfusion.report.plots import save
 
 SWEEPS = {
     "audio_snr": ("audio SNR (dB)", [f"snr {'clean' if s is None else s}" for s in SNRS_DB],
@@ -126,7 +128,7 @@ def data_section(doc: Document, root: Path, figures: Path, entries: list[dict]) 
 def examples(doc: Document, root: Path, figures: Path, recordings: list) -> None:
     from digitfusion.data.audio_io import load_audio
     from digitfusion.features.audio import LogMel
-    from digitfusion.report.plots import audio_figure
+    from digitfusion.plots import audio_figure
 
     frontend = LogMel()
     for rec in (recordings[0], recordings[len(recordings) // 2]):
@@ -153,7 +155,7 @@ def robustness_section(doc: Document, sweeps: dict, figures: Path) -> None:
             doc.figure(path, f"{group}: accuracy vs {xlabel}, one line per strategy")
         weights = {row: [float(np.mean(rows[row][f"audio_snr/{c}/audio_weight"])) for c in SWEEPS["audio_snr"][1]]
                    for row in ordered(rows) if "audio_snr/snr clean/audio_weight" in rows[row]}
-        weights = {r: w for r, w in weights.items() if not r.startswith("late-")}
+        weights = {r: w for r, w in weights.items() if r not in fusion_names(family="late")}
         if weights:
             path = figures / f"{group}-audio-weight.png"
             save(curve_figure(list(range(len(SWEEPS["audio_snr"][2]))), weights, "audio SNR (dB)",
@@ -241,11 +243,10 @@ def curves_section(doc: Document, entries: list[dict]) -> None:
 
 def late_section(doc: Document, entries: list[dict]) -> None:
     doc.heading("Late fusion: what was fit on validation")
-    rows = []
-    for entry in entries:
-        params = entry["results"]["late_params"]
-        t = params["late-reliability"]["temperature"]
-        rows.append([entry["protocol"], entry["seed"], f"{params['late-weighted']['image_weight']:.2f}",
-                     f"{t['image']:.2f}", f"{t['audio']:.2f}"])
-    doc.table(["protocol", "seed", "weighted: image weight", "temperature image", "temperature audio"], rows)
+    fitted = [{k: v for state in entry["results"]["late_params"].values()
+               for k, v in LateFusion.fitted_values(state).items()} for entry in entries]
+    columns = list(dict.fromkeys(k for values in fitted for k in values))
+    rows = [[entry["protocol"], entry["seed"], *(values.get(c, "—") for c in columns)]
+            for entry, values in zip(entries, fitted, strict=True)]
+    doc.table(["protocol", "seed", *columns], rows)
 
