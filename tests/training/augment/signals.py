@@ -56,3 +56,13 @@ def time_spread(waves: torch.Tensor) -> torch.Tensor:
     t = torch.arange(waves.shape[-1], dtype=torch.float64) / RATE
     mean = (energy * t).sum(-1) / energy.sum(-1)
     return torch.sqrt((energy * (t - mean.unsqueeze(-1)) ** 2).sum(-1) / energy.sum(-1))
+
+
+def assert_shape_and_seeding(op) -> None:
+    """A wave op keeps shape and dtype, gives finite values, the same output for the same generator seed and another
+    for another seed (checked on a noisy 400 Hz burst [4, 8000])."""
+    x = burst(400.0) + 0.01 * torch.randn(4, 8000, generator=gen(4))
+    out = op(x, gen(0))
+    assert out.shape == x.shape and out.dtype == x.dtype and torch.isfinite(out).all()
+    assert torch.equal(out, op(x, gen(0)))
+    assert not torch.equal(out, op(x, gen(1)))

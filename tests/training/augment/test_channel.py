@@ -3,16 +3,12 @@ import pytest
 import torch
 
 from digitfusion.training.augment import laptop_mic, mu_law_codec, reverb, telephone
-from tests.training.augment.signals import RATE, band_gain_db, burst, gen
+from tests.training.augment.signals import RATE, assert_shape_and_seeding, band_gain_db, burst, gen
 
 
 @pytest.mark.parametrize("op", [telephone, laptop_mic, reverb])
 def test_shape_and_seeding(op):
-    x = burst(400.0) + 0.01 * torch.randn(4, 8000, generator=gen(4))
-    out = op(x, gen(0))
-    assert out.shape == x.shape and out.dtype == x.dtype and torch.isfinite(out).all()
-    assert torch.equal(out, op(x, gen(0)))
-    assert not torch.equal(out, op(x, gen(1)))
+    assert_shape_and_seeding(op)
 
 
 def test_telephone_removes_the_bass_and_the_top_and_passes_speech():

@@ -2,16 +2,12 @@ import pytest
 import torch
 
 from digitfusion.training.augment import level, pitch_shift, time_stretch
-from tests.training.augment.signals import burst, gen, peak_hz, time_spread
+from tests.training.augment.signals import assert_shape_and_seeding, burst, gen, peak_hz, time_spread
 
 
 @pytest.mark.parametrize("op", [pitch_shift, level])
 def test_shape_and_seeding(op):
-    x = burst(400.0) + 0.01 * torch.randn(4, 8000, generator=gen(4))
-    out = op(x, gen(0))
-    assert out.shape == x.shape and out.dtype == x.dtype and torch.isfinite(out).all()
-    assert torch.equal(out, op(x, gen(0)))
-    assert not torch.equal(out, op(x, gen(1)))
+    assert_shape_and_seeding(op)
 
 
 @pytest.mark.parametrize(("semitones", "expected_hz"), [(12.0, 800.0), (-12.0, 200.0), (7.0, 400 * 2 ** (7 / 12))])
