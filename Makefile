@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 # torch is pinned to the local CPU build in every install path (also inside pip's build environments).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 
-.PHONY: venv sysdeps demo test lint bench clean
+.PHONY: venv sysdeps demo test lint bench clean notebook
 # System packages the tests need: Debian chromium (web app test) and espeak-ng (synthesised voices).
 SYSTEM_PACKAGES := chromium espeak-ng
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -38,6 +38,10 @@ test: $(STAMP) sysdeps
 
 clean:
 	rm -rf $(VENV) .cache runs
+
+# The lab as a notebook (it reads runs/demo when `make demo` wrote it, else runs the tiny pipeline itself).
+notebook: $(STAMP)
+	$(BIN)/jupyter lab notebooks/lab.ipynb
 
 # Benchmarks (not tests): a fresh demo run (timed), its exported model (latency), the seed pipeline, features.
 bench: $(STAMP)

@@ -216,14 +216,12 @@ def outside_profiles(model: Path, root: Path, work: Path) -> dict[str, Path]:
 
 
 def run_batched(runner, images, waves, image_present, audio_present, profile, batch: int = 500) -> np.ndarray:
-    from digitfusion.enrol.apply import adapted_outputs
-
     answers = []
     for start in range(0, len(images), batch):
         part = slice(start, start + batch)
         out = runner.run(images[part], waves[part], image_present[part], audio_present[part])
         if profile is not None:
-            out = adapted_outputs(profile, out, bool(image_present[0]), bool(audio_present[0]))
+            out = profile.adapt_outputs(out, bool(image_present[0]), bool(audio_present[0]))
         answers.append(out["fused_logits"].argmax(1))
     return np.concatenate(answers)
 

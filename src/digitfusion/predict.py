@@ -46,9 +46,7 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
     out = runner.run(images, waves, *present)
     if profile is not None:
-        from digitfusion.enrol.apply import adapted_outputs
-
-        out = adapted_outputs(profile, out, image is not None, clip is not None)
+        out = profile.adapt_outputs(out, image is not None, clip is not None)  # an enrol.profile.Profile
     probs = softmax(out["fused_logits"])[0]
     weights = out["weights"][0]
     return {"digit": int(probs.argmax()), "confidence": round(float(probs.max()), 6),

@@ -46,12 +46,12 @@ def test_without_force_nothing_is_forced(tiny_root, tmp_path, recorded):
     assert recorded and not any(force for _, force in recorded)
 
 
-def test_seed_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
+def test_lab_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
     config = dataclasses.replace(get_config("tiny"), baseline_seeds=[0])
     first = train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     second = train_all.train_protocol(config, tiny_root, tmp_path, "official", 1)
-    assert "seed-cnn" in first.runs and first.seed_test_audio is not None
-    assert "seed-cnn" not in second.runs and second.seed_test_audio is None
+    assert "lab-cnn" in first.runs and first.lab_test_audio is not None
+    assert "lab-cnn" not in second.runs and second.lab_test_audio is None
     assert {"image-cnn", "audio-cnn", *fusion_names(trained=True)} <= set(second.runs)
 
 

@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_data_option(train)
     add_split_options(train)
     train.add_argument("--model", default="image-cnn", metavar="NAME", choices=LazyChoices(model_names),
-                       help="a unimodal model (image-cnn, audio-cnn, audio-gru, seed-cnn) or a trained fusion "
+                       help="a unimodal model (image-cnn, audio-cnn, audio-gru, lab-cnn) or a trained fusion "
                             "(default: image-cnn)")
     train.add_argument("--size", default="demo", choices=("tiny", "demo", "full"),
                        help="the pipeline size whose recipe is used: `demo` trains what `make demo` trains "
@@ -34,8 +34,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="learning-rate schedule (default: the recipe's)")
     train.add_argument("--patience", type=int, help="early stopping patience on validation loss (0: off)")
     train.add_argument("--augment", default=None, metavar="OPS",
-                       help="comma-separated augmentations ('' for none; image: affine,elastic,erasing,lowrank; "
-                            "audio: shift,gain,noise,speed,specaugment,vtlp)")
+                       help="comma-separated augmentations ('' for none; e.g. image: affine,stroke,user-path; "
+                            "audio: pitch,reverb,phone,noise,formant; an unknown name lists them all)")
     train.add_argument("--config", metavar="JSON", help="train this TrainConfig JSON as it is (no recipe)")
     train.add_argument("--devices", type=int, default=1, help="processes (with --lightning-strategy ddp)")
     train.add_argument("--lightning-strategy", default="auto", choices=("auto", "ddp", "ddp_spawn"),
@@ -49,15 +49,16 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def split_ops(text: str, modality: str) -> tuple[list[str], list[str]]:
     """`--augment` names -> (image ops, audio ops), each checked against what this model reads."""
-    from digitfusion.training.augment import AUDIO_OPS, IMAGE_OPS
+    from digitfusion.training.augment import known_ops
 
-    known = {"image": IMAGE_OPS, "audio": AUDIO_OPS, "pair": IMAGE_OPS + AUDIO_OPS}[modality]
+    image, audio = known_ops("image"), known_ops("audio")
+    known = {"image": image, "audio": audio, "pair": image + audio}[modality]
     ops = [op.strip() for op in text.split(",") if op.strip()]
     unknown = [op for op in ops if op not in known]
     if unknown:
         raise DigitfusionError(f"--augment {','.join(unknown)}", f"not an augmentation of a {modality} model "
                                                                  f"(choose from {', '.join(known)})")
-    return [op for op in ops if op in IMAGE_OPS], [op for op in ops if op in AUDIO_OPS]
+    return [op for op in ops if op in image], [op for op in ops if op in audio]
 
 
 def overrides_from_args(args: argparse.Namespace, modality: str) -> dict:
@@ -85,11 +86,13 @@ def recipe_from_args(args: argparse.Namespace, model: str, init_dirs: dict | Non
 
 def run_train(args: argparse.Namespace) -> int:
     from digitfusion.data.bundle import load_bundle
+    from digitfusion.pipeline.run import setup_logging
     from digitfusion.pipeline.train_all import ensure_run
     from digitfusion.runs import RunLayout
     from digitfusion.training.config import TrainConfig, front_end_params
     from digitfusion.training.fit import fit
 
+    setup_logging()  # the run's data (clips per corpus and side) is logged as it starts
     root = require_data_root(args.data)
     if args.config:
         config = TrainConfig.load(args.config)

@@ -1,17 +1,13 @@
-"""A profile meets a model: checking it belongs to that model, and adapting the model's outputs with it."""
+"""A profile meets a model: checking it was made with that model (the adapting is `Profile.adapt_outputs`)."""
 
 from __future__ import annotations
 
 import json
 import os
 
-import numpy as np
-
-from digitfusion.enrol.profile import MODALITIES, Profile, ProfileError, check_model, read_profile_file
+from digitfusion.enrol.profile import EMBEDDINGS, Profile, ProfileError, check_model, read_profile_file
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import CHECKSUMS, MODEL, ExportedRunner
-
-EMBEDDINGS = {m: f"{m}_embedding" for m in MODALITIES}
 
 
 def model_identity(runner: ExportedRunner) -> tuple[str, dict[str, int]]:
@@ -39,19 +35,3 @@ def bind(profile: Profile, runner: ExportedRunner, source: object) -> None:
         check_model(profile, sha, dims)
     except ProfileError as err:
         raise DigitfusionError(source, f"profile {err}") from None
-
-
-def adapted_outputs(profile: Profile, out: dict[str, np.ndarray], image_present: bool, audio_present: bool
-                    ) -> dict[str, np.ndarray]:
-    """The runner's outputs with fused_logits, image_logits and audio_logits replaced by the profile's
-    log-probabilities [B, 10]. The fused answer takes every present, enrolled modality's scores in turn."""
-    out = dict(out)
-    fused = out["fused_logits"]
-    for modality, present in (("image", image_present), ("audio", audio_present)):
-        if not present:
-            continue
-        embeddings = out[EMBEDDINGS[modality]]
-        out[f"{modality}_logits"] = profile.adapt(out[f"{modality}_logits"], modality, embeddings)
-        fused = profile.adapt(fused, modality, embeddings)
-    out["fused_logits"] = fused
-    return out

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.enrol.apply import EMBEDDINGS, model_identity
+from digitfusion.enrol.apply import model_identity
 from digitfusion.enrol.methods import SHIPPED, Bank, MethodParams
-from digitfusion.enrol.profile import Profile
+from digitfusion.enrol.profile import EMBEDDINGS, Profile
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.features.mel import LogMelParams

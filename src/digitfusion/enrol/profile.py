@@ -23,6 +23,7 @@ from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt
 
 FORMAT, VERSION = "digitfusion-profile", 1
 MODALITIES = ("image", "audio")
+EMBEDDINGS = {m: f"{m}_embedding" for m in MODALITIES}  # the exported graph's outputs
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is a few kB; anything near this is not one
 
 
@@ -53,6 +54,22 @@ class Profile:
             shifted = logits - logits.max(axis=-1, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
         return adapt(logits, embeddings, self.banks[modality], self.method)
+
+    def adapt_outputs(self, out: dict[str, np.ndarray], image_present: bool, audio_present: bool
+                      ) -> dict[str, np.ndarray]:
+        """An exported runner's outputs with fused_logits, image_logits and audio_logits replaced by this
+        profile's log-probabilities [B, 10]. The fused answer takes every present, enrolled modality's scores in
+        turn. (A method of the profile so that predict.py needs no import of this package.)"""
+        out = dict(out)
+        fused = out["fused_logits"]
+        for modality, present in (("image", image_present), ("audio", audio_present)):
+            if not present:
+                continue
+            embeddings = out[EMBEDDINGS[modality]]
+            out[f"{modality}_logits"] = self.adapt(out[f"{modality}_logits"], modality, embeddings)
+            fused = self.adapt(fused, modality, embeddings)
+        out["fused_logits"] = fused
+        return out
 
     def to_dict(self) -> dict:
         body = {"format": FORMAT, "version": VERSION, "name": self.name,

@@ -13,7 +13,7 @@ import numpy as np
 from digitfusion.evaluation.metrics import format_mean_std
 from digitfusion.models.registry import fusion_names
 
-SINGLE_MODALITY = ("image-only", "audio-only", "seed-cnn (audio)")  # table rows that are one model of one modality
+SINGLE_MODALITY = ("image-only", "audio-only", "lab-cnn (audio)")  # table rows that are one model of one modality
 def order() -> tuple[str, ...]:
     return (*SINGLE_MODALITY, *fusion_names())
 

@@ -147,7 +147,7 @@ def disagreement(outputs: dict[str, Output], labels: torch.Tensor) -> dict:
 
 def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir: Path,
                       max_pairs: int | None = None, sweep_pairs: int | None = 2000, robustness: bool = True,
-                      seed_audio: torch.Tensor | None = None) -> dict:
+                      lab_audio: torch.Tensor | None = None) -> dict:
     """All tables and sweeps of one protocol and seed; writes results.json and arrays for the figures.
     The table uses every test pair (or `max_pairs`); the robustness sweeps the first `sweep_pairs`."""
     models = load_models(runs)
@@ -159,10 +159,10 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
                      "pca": {"components": pca.k, "energy": pca.explained_variance()}, "table": {}, "sweeps": {}}
     clean_outputs = None
     for condition in TABLE_CONDITIONS:
-        audio_for_seed = None
-        if condition.audio == "clean" and seed_audio is not None:
-            audio_for_seed = seed_audio[build.audio_rows]
-        outputs = all_outputs(models, late, build.inputs(condition), cache, audio_for_seed)
+        audio_for_lab = None
+        if condition.audio == "clean" and lab_audio is not None:
+            audio_for_lab = lab_audio[build.audio_rows]
+        outputs = all_outputs(models, late, build.inputs(condition), cache, audio_for_lab)
         results["table"][condition.name] = summarise(outputs, build.labels)
         if condition.name == "clean":
             clean_outputs = outputs

@@ -62,9 +62,9 @@ def unimodal_logits(model: torch.nn.Module, modality: str, items: torch.Tensor |
 
 
 def all_outputs(models: dict[str, torch.nn.Module], late: dict, inputs: Inputs, cache: Encodings,
-                seed_audio: torch.Tensor | None = None) -> dict[str, Output]:
+                lab_audio: torch.Tensor | None = None) -> dict[str, Output]:
     """Every strategy's output under one condition, in the registry's order. Unimodal rows answer only when their
-    modality is there; `models` holds the unimodal models ("image-cnn", "audio-cnn", "seed-cnn") and the trained
+    modality is there; `models` holds the unimodal models ("image-cnn", "audio-cnn", "lab-cnn") and the trained
     fusions by name, `late` the late rules fit on validation."""
     unimodal = {"image": models["image-cnn"], "audio": models["audio-cnn"]}
     unimodal_fn = {m: (lambda x, m=m: unimodal[m]({m: x})["logits"]) for m in unimodal}
@@ -73,9 +73,9 @@ def all_outputs(models: dict[str, torch.nn.Module], late: dict, inputs: Inputs, 
     for column, modality in ((0, "image"), (1, "audio")):
         if logits[modality] is not None:
             outputs[f"{modality}-only"] = Output(logits[modality][inputs.pairs[:, column]].softmax(1))
-    if seed_audio is not None and "seed-cnn" in models:
-        seed_logits = unimodal_logits(models["seed-cnn"], "audio", seed_audio)
-        outputs["seed-cnn (audio)"] = Output(seed_logits[inputs.pairs[:, 1]].softmax(1))
+    if lab_audio is not None and "lab-cnn" in models:
+        lab_logits = unimodal_logits(models["lab-cnn"], "audio", lab_audio)
+        outputs["lab-cnn (audio)"] = Output(lab_logits[inputs.pairs[:, 1]].softmax(1))
     items = {"image": inputs.images, "audio": inputs.audio}
     for spec in fusions():
         strategy = models.get(spec.name) if spec.trained else late.get(spec.name)

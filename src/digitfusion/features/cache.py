@@ -3,7 +3,7 @@
 An entry is a folder `.cache/features/<key>/` holding the features (`logmel.npy`, [N, 1, n_mels, T]),
 the fixed-length clips they came from when the spec keeps them (`waves.npy`, [N, samples]) and
 `index.json` (the parameters, the clip ids and their corpora). A spec is any frozen dataclass with
-`sample_rate`, `store_waves`, `prepare(wave) -> clip` and `frontend() -> nn.Module` (LogMelParams, SeedMelParams).
+`sample_rate`, `store_waves`, `prepare(wave) -> clip` and `frontend() -> nn.Module` (LogMelParams, LabMelParams).
 
 The clips come from a ClipSource: plain paths (relative to the data root, whole files) by default, or
 the data layer's corpus-aware source (segments of longer recordings, joined takes). A segment is cut

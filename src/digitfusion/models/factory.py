@@ -24,7 +24,7 @@ def modality_of(name: str) -> str:
 
 
 def features_of(name: str) -> str:
-    """Its audio front end: logmel | seed."""
+    """Its audio front end: logmel | lab."""
     return ENCODERS[name].features if name in ENCODERS else "logmel"
 
 

@@ -35,7 +35,7 @@ ENCODERS: dict[str, EncoderSpec] = {spec.name: spec for spec in (
     EncoderSpec("image-cnn", "image", "digitfusion.models.encoders:ImageCNN"),
     EncoderSpec("audio-cnn", "audio", "digitfusion.models.encoders:AudioCNN"),
     EncoderSpec("audio-gru", "audio", "digitfusion.models.encoders:AudioGRU"),
-    EncoderSpec("seed-cnn", "audio", "digitfusion.models.seed:SeedAudioCNN", features="seed", own_head=True),
+    EncoderSpec("lab-cnn", "audio", "digitfusion.models.lab_cnn:LabAudioCNN", features="lab", own_head=True),
 )}
 # The encoders a fused model uses unless its config names others (any encoder of the modality can be fused).
 DEFAULT_ENCODERS = {"image": "image-cnn", "audio": "audio-cnn"}

@@ -71,7 +71,7 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
             results = evaluate_protocol(done.runs, done.bundle, seed, done.folder / "evaluation",
                                         max_pairs=config.test_pairs,
                                         robustness=group_of(done.folder.name) in config.sweep_groups,
-                                        seed_audio=done.seed_test_audio)
+                                        lab_audio=done.lab_test_audio)
             timings[f"evaluate {done.folder.name} seed{seed}"] = time.perf_counter() - tick
             entries.append({"protocol": done.folder.name, "seed": seed, "folder": str(done.folder),
                             "split": {"overlap": done.bundle.split.overlap(), "speakers": done.bundle.split.speakers()},

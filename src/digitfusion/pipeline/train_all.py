@@ -19,7 +19,7 @@ from digitfusion.data.corpora import list_recordings
 from digitfusion.data.pairs import write_manifest
 from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
-from digitfusion.features.seed import SeedMelParams
+from digitfusion.features.lab_mel import LabMelParams
 from digitfusion.models.registry import fusions
 from digitfusion.pipeline.configs import PipelineConfig
 from digitfusion.runs import RunLayout
@@ -100,7 +100,7 @@ class ProtocolRuns:
     folder: Path
     bundle: Bundle
     runs: dict[str, Path]
-    seed_test_audio: torch.Tensor | None  # None when the seed CNN is not trained for this seed
+    lab_test_audio: torch.Tensor | None  # None when the seed CNN is not trained for this seed
 
 
 def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str, seed: int,
@@ -127,15 +127,15 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
             "audio-cnn": layout.run_dir("audio-cnn", seed, split)}
     run(image_config, runs["image-cnn"], bundle)
     run(recipe("audio-cnn"), runs["audio-cnn"], bundle)
-    seed_test_audio = None
+    lab_test_audio = None
     if config.baseline_seeds is None or seed in config.baseline_seeds:
-        runs["seed-cnn"] = layout.run_dir("seed-cnn", seed, split)
-        seed_bundle = load_bundle(root, name, holdout, seed, params=SeedMelParams(), corpora=config.corpora,
+        runs["lab-cnn"] = layout.run_dir("lab-cnn", seed, split)
+        lab_bundle = load_bundle(root, name, holdout, seed, params=LabMelParams(), corpora=config.corpora,
                                   images=config.images)
-        run(recipe("seed-cnn"), runs["seed-cnn"], seed_bundle)
-        seed_test_audio = seed_bundle["test"].audio
+        run(recipe("lab-cnn"), runs["lab-cnn"], lab_bundle)
+        lab_test_audio = lab_bundle["test"].audio
     init_dirs = {"image": runs["image-cnn"], "audio": runs["audio-cnn"]}
     for spec in fusions(trained=True):
         runs[spec.name] = layout.run_dir(spec.name, seed, split)
         run(recipe(spec.name, init_dirs=init_dirs), runs[spec.name], bundle)
-    return ProtocolRuns(layout.protocol_dir(seed, split), bundle, runs, seed_test_audio)
+    return ProtocolRuns(layout.protocol_dir(seed, split), bundle, runs, lab_test_audio)

@@ -20,7 +20,7 @@ from digitfusion.data.bundle import load_bundle
 from digitfusion.errors import DigitfusionError
 from digitfusion.evaluation.metrics import format_mean_std, scores
 from digitfusion.evaluation.strategies import unimodal_logits
-from digitfusion.features.seed import SeedMelParams
+from digitfusion.features.lab_mel import LabMelParams
 from digitfusion.models import modality_of
 from digitfusion.pipeline.run import setup_logging, versions
 from digitfusion.pipeline.train_all import ensure_run, expand_protocols, is_current, protocol_parts
@@ -96,9 +96,9 @@ def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", ava
             scored("audio-cnn", protocol, seed, layout.run_dir("audio-cnn", seed, split), bundle, "audio-cnn", name,
                    holdout)
             if config.baseline_seeds is None or seed in config.baseline_seeds:
-                seed_bundle = load_bundle(root, name, holdout, seed, params=SeedMelParams())
-                scored("seed-cnn", protocol, seed, layout.run_dir("seed-cnn", seed, split), seed_bundle,
-                       "seed-cnn (lab baseline)", name, holdout)
+                lab_bundle = load_bundle(root, name, holdout, seed, params=LabMelParams())
+                scored("lab-cnn", protocol, seed, layout.run_dir("lab-cnn", seed, split), lab_bundle,
+                       "lab-cnn (lab baseline)", name, holdout)
     ablation = run_ablation(config, root, out, available_only) if config.ablation_protocol else {}
     text = render(config, rows, ablation, command, time.perf_counter() - start)
     write_text(out / "results.md", text)

@@ -11,11 +11,11 @@ from digitfusion.errors import DigitfusionError
 
 
 def front_end_params(features: str):
-    """The audio front end's parameters of a config: LogMelParams, or the lab's SeedMelParams."""
-    if features == "seed":
-        from digitfusion.features.seed import SeedMelParams
+    """The audio front end's parameters of a config: LogMelParams, or the lab's LabMelParams."""
+    if features == "lab":
+        from digitfusion.features.lab_mel import LabMelParams
 
-        return SeedMelParams()
+        return LabMelParams()
     from digitfusion.features.mel import LogMelParams
 
     return LogMelParams()
@@ -25,7 +25,7 @@ def front_end_params(features: str):
 class TrainConfig:
     model: str = "image-cnn"  # a name of models.registry.model_names()
     modality: str = "image"  # image | audio | pair
-    features: str = "logmel"  # logmel | seed (the seed lab's torchaudio-default front end)
+    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end)
     corpus: list[str] = field(default_factory=lambda: ["fsdd"])  # speech corpora (data/corpora), mixed
     images: list[str] = field(default_factory=lambda: ["mnist"])  # image sources, mixed
     protocol: str = "official"  # split protocol (data/splits.py)

@@ -67,10 +67,7 @@ def data_counts(bundle: Bundle, modality: str) -> dict:
     """Training items per corpus (speech) or per image source, and per side: what the run really learnt from."""
     counts: dict = {}
     for side in ("train", "val", "test"):
-        sources = getattr(bundle[side], "audio_corpus" if modality != "image" else "image_source", None)
-        if sources is None:
-            size = len(bundle[side].audio_labels if modality != "image" else bundle[side].image_labels)
-            sources = ["fsdd" if modality != "image" else "mnist"] * size
+        sources = bundle[side].image_source if modality == "image" else bundle[side].audio_corpus
         counts[side] = dict(sorted(Counter(sources).items()))
     return counts
 

@@ -19,13 +19,13 @@ from digitfusion.training.presets import preset
 
 @dataclass(frozen=True)
 class Size:
-    """TrainConfig overrides per model family: image, audio (any audio encoder but the lab's), seed (the lab's
+    """TrainConfig overrides per model family: image, audio (any audio encoder but the lab's), lab (the lab's
     CNN), fusion (every fused model; a strategy's own per-size settings, in its registry entry, go over these)."""
 
     name: str
     image: dict = field(default_factory=dict)
     audio: dict = field(default_factory=dict)
-    seed: dict = field(default_factory=dict)
+    lab: dict = field(default_factory=dict)
     fusion: dict = field(default_factory=dict)
 
 
@@ -35,13 +35,13 @@ TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
 
 SIZES = {
     "tiny": Size("tiny", image={**TINY_LIMITS, "model_kwargs": {"width": 8}},
-                 audio={**TINY_LIMITS, "model_kwargs": {"width": 8}}, seed=TINY_LIMITS,
+                 audio={**TINY_LIMITS, "model_kwargs": {"width": 8}}, lab=TINY_LIMITS,
                  fusion={**FUSION_DEFAULTS, **TINY_LIMITS, "model_kwargs": {"image": {"width": 8},
                                                                              "audio": {"width": 8}}}),
     # Sized for about ten minutes of `make demo` on a 2-core CPU.
-    "demo": Size("demo", image={"epochs": 15}, audio={"epochs": 15}, seed={"epochs": 10},
+    "demo": Size("demo", image={"epochs": 15}, audio={"epochs": 15}, lab={"epochs": 10},
                  fusion={**FUSION_DEFAULTS, "epochs": 2}),
-    "full": Size("full", image={"epochs": 30}, audio={"epochs": 20}, seed={}, fusion={**FUSION_DEFAULTS, "epochs": 3}),
+    "full": Size("full", image={"epochs": 30}, audio={"epochs": 20}, lab={}, fusion={**FUSION_DEFAULTS, "epochs": 3}),
 }
 
 
@@ -54,7 +54,7 @@ def get_size(name: str) -> Size:
 def family_settings(model: str, size: Size) -> dict:
     if model in ENCODERS:
         spec = ENCODERS[model]
-        return size.image if spec.modality == "image" else size.seed if spec.features == "seed" else size.audio
+        return size.image if spec.modality == "image" else size.lab if spec.features == "lab" else size.audio
     spec = fusion(model)
     if not spec.trained:
         raise DigitfusionError(model, "is a late rule: it is fit on validation by `evaluate`, not trained")
