@@ -33,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     features = commands.add_parser("features", help="compute (or read from cache) the log-mel of every recording")
     add_data_option(features)
-    features.add_argument("--corpus", choices=("fsdd", "audiomnist"), default="fsdd")
+    features.add_argument("--corpus", choices=("fsdd", "audiomnist"), default="fsdd", help="audio corpus")
     features.add_argument("--force", action="store_true", help="recompute even if cached")
     features.set_defaults(run=run_features)
 

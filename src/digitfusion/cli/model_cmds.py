@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import sys
-from pathlib import Path
 
 from digitfusion.cli.common import add_data_option
 from digitfusion.errors import DigitfusionError
@@ -15,36 +14,48 @@ from digitfusion.errors import DigitfusionError
 TRAINED_FUSIONS = ("early", "concat", "attention", "gated")  # models.TRAINED_FUSIONS, without importing torch
 
 
+MODEL_HELP = "exported model folder (default: the model shipped in the package)"
+
+
 def register(commands: argparse._SubParsersAction) -> None:
+    from digitfusion.export.runtime import PROVIDERS
+
     export = commands.add_parser("export", help="export a trained fused model to ONNX (+ card, checksums)")
-    export.add_argument("--run", dest="run_dir", default="runs/demo", metavar="DIR",
-                        help="pipeline folder (default: runs/demo)")
-    export.add_argument("--out", default="model", metavar="DIR", help="model folder to write (default: model/)")
-    export.add_argument("--strategy", default="attention", choices=TRAINED_FUSIONS)
-    export.add_argument("--protocol", default="official", help="protocol folder of the run (default: official)")
-    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--run", dest="run_dir", default="runs/demo", metavar="DIR", help="pipeline folder")
+    export.add_argument("--out", default="model", metavar="DIR", help="model folder to write")
+    export.add_argument("--strategy", default="attention", choices=TRAINED_FUSIONS, help="fusion to export")
+    export.add_argument("--protocol", default="official", help="protocol folder of the run")
+    export.add_argument("--seed", type=int, default=0, help="seed folder of the run")
+    export.add_argument("--pretrained", action="store_true",
+                        help="rebuild the model shipped in the package (its recipe's strategy, protocol and seed, "
+                             "written into src/digitfusion/pretrained/; what `make model` runs)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
     predict = commands.add_parser("predict", help="recognise a digit from an image, a recording, or both")
-    predict.add_argument("--image", metavar="IMG", help="photo or drawing of one digit")
-    predict.add_argument("--audio", metavar="WAV", help="recording of one spoken digit")
-    predict.add_argument("--batch", metavar="CSV", help="CSV with `image,audio` columns: one JSON line per row")
-    predict.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
-    predict.add_argument("--json", action="store_true", help="print the full JSON answer")
+    predict.add_argument("--image", metavar="IMG", help="photo or drawing of one digit (default: none)")
+    predict.add_argument("--audio", metavar="WAV", help="recording of one spoken digit (default: none)")
+    predict.add_argument("--batch", metavar="CSV",
+                         help="CSV with `image,audio` columns: one JSON line per row (default: one pair)")
+    predict.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    predict.add_argument("--provider", choices=PROVIDERS, default="auto",
+                         help="onnxruntime device: auto = CUDA when onnxruntime-gpu is installed, else CPU")
+    predict.add_argument("--json", action="store_true", help="print the full JSON answer (default: a summary)")
     predict.set_defaults(run=run_predict)
 
     check = commands.add_parser("check-inputs", help="accuracy of a model on generated user-like inputs "
                                                      "(font-drawn digits, espeak-ng voices)")
-    check.add_argument("--model", default="model", metavar="DIR")
-    check.add_argument("--per-digit", type=int, default=4, help="items per digit and modality (default 4)")
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    check.add_argument("--per-digit", type=int, default=4, help="items per digit and modality")
+    check.add_argument("--seed", type=int, default=0, help="seed of the generated fonts, voices and pairs")
     check.set_defaults(run=run_check_inputs)
 
     app = commands.add_parser("app", help="web app: draw a digit, say it, see both modalities' votes")
-    app.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
-    app.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    app.add_argument("--port", type=int, default=8000)
+    app.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    app.add_argument("--provider", choices=PROVIDERS, default="auto",
+                     help="onnxruntime device: auto = CUDA when onnxruntime-gpu is installed, else CPU")
     app.set_defaults(run=run_app)
 
 
@@ -55,8 +66,15 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
+    expected_hash = None
+    if args.pretrained:
+        from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_hash
+
+        args.out, args.strategy, args.protocol, args.seed = PRETRAINED_DIR, RECIPE["strategy"], RECIPE["protocol"], \
+            RECIPE["seed"]
+        expected_hash = recipe_hash()
     result = export_model(args.run_dir, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
-                          strategy=args.strategy)
+                          strategy=args.strategy, expected_hash=expected_hash)
     print(f"exported {args.strategy} ({args.protocol}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
@@ -87,7 +105,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise DigitfusionError("predict", "give --image, --audio (or both), or --batch CSV")
     rows = batch_rows(args.batch) if args.batch else None
     with _native_stderr_silenced():
-        runner = ExportedRunner(Path(args.model))
+        runner = ExportedRunner(args.model, provider=args.provider)
     try:
         if rows is None:
             with _native_stderr_silenced():
@@ -151,8 +169,9 @@ def _silence_stdout() -> None:
 
 def run_check_inputs(args: argparse.Namespace) -> int:
     from digitfusion.evaluation.synthetic import score_user_inputs
+    from digitfusion.export.pretrained import model_dir
 
-    result = score_user_inputs(Path(args.model), args.per_digit, args.seed)
+    result = score_user_inputs(model_dir(args.model), args.per_digit, args.seed)
     n = result["items_per_modality"]
     print(f"generated set: {n} drawn digits, {n} spoken digits (espeak-ng), {n} pairs")
     print(f"image alone {100 * result['image_acc']:.1f} %, audio alone {100 * result['audio_acc']:.1f} %, "
@@ -165,9 +184,10 @@ def run_check_inputs(args: argparse.Namespace) -> int:
 
 def run_app(args: argparse.Namespace) -> int:
     from digitfusion.app.server import serve
+    from digitfusion.export.pretrained import model_dir
 
-    print(f"digitfusion app on http://{args.host}:{args.port}/ (model {args.model}/); Ctrl-C to stop")
-    serve(args.model, args.host, args.port)
+    print(f"digitfusion app on http://{args.host}:{args.port}/ (model {model_dir(args.model)}/); Ctrl-C to stop")
+    serve(args.model, args.host, args.port, provider=args.provider)
     return 0
 
 

@@ -59,6 +59,19 @@ def make_config(model: str, protocol: str, seed: int, overrides: dict, **extra) 
     return dataclasses.replace(config, **values)
 
 
+def unimodal_configs(config: PipelineConfig, protocol: str, seed: int) -> tuple[TrainConfig, TrainConfig]:
+    """The image and audio models' configs of one protocol and seed (the image split is always MNIST's)."""
+    return (make_config("image-cnn", "official", seed, config.image),
+            make_config("audio-cnn", protocol, seed, config.audio))
+
+
+def fusion_config(config: PipelineConfig, name: str, protocol: str, seed: int, init: dict) -> TrainConfig:
+    """A fused model's config; `init` names its unimodal runs and their config hashes (not read by early)."""
+    settings = {**config.fusion, **STRATEGY_SETTINGS.get(name, {}), **(config.early if name == "early" else {})}
+    extra = {} if name == "early" else {"init_from": init}
+    return make_config(name, protocol, seed, settings, **extra)
+
+
 def is_current(run_dir: Path, config: TrainConfig) -> bool:
     if not (run_dir / WEIGHTS).is_file() or not (run_dir / CONFIG).is_file():
         return False
@@ -69,15 +82,16 @@ def is_current(run_dir: Path, config: TrainConfig) -> bool:
 
 
 def ensure_run(config: TrainConfig, root: Path, run_dir: Path, bundle: Bundle, force: bool, progress: bool,
-               train: bool = True) -> dict:
-    """Train unless a current run is already there (or, with train=False, refuse); returns its summary."""
+               train: bool = True, hardware: dict | None = None) -> dict:
+    """Train unless a current run is already there (or, with train=False, refuse); returns its summary.
+    `hardware` (accelerator, devices, precision, logger: TrainConfig fields outside its hash) says where to train."""
     if not force and is_current(run_dir, config):
         log.info("  %-10s reused (%s)", config.model, run_dir)
         return json.loads((run_dir / "summary.json").read_text())
     if not train:
         raise DigitfusionError(run_dir, "no trained model with this config here: run `digitfusion demo` first")
     log.info("  %-10s training (%d epochs, config %s) -> %s", config.model, config.epochs, config.digest(), run_dir)
-    summary = fit(config, root, run_dir, bundle=bundle, progress=progress)
+    summary = fit(dataclasses.replace(config, **(hardware or {})), root, run_dir, bundle=bundle, progress=progress)
     log.info("  %-10s val acc %.4f after %.0f s", config.model, summary["val_acc"], summary["train_seconds"])
     return summary
 
@@ -104,13 +118,14 @@ class ProtocolRuns:
 
 def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str, seed: int,
                    force: bool = False, progress: bool = False, train: bool = True,
-                   retrained: set[Path] | None = None) -> ProtocolRuns:
+                   retrained: set[Path] | None = None, hardware: dict | None = None) -> ProtocolRuns:
     """Every model of one protocol and seed. `retrained` collects the run folders trained by this invocation,
     so `force` retrains a model that several protocols share only once."""
     retrained = set() if retrained is None else retrained
 
     def run(model_config: TrainConfig, run_dir: Path, data: Bundle) -> dict:
-        summary = ensure_run(model_config, root, run_dir, data, force and run_dir not in retrained, progress, train)
+        summary = ensure_run(model_config, root, run_dir, data, force and run_dir not in retrained, progress, train,
+                             hardware)
         retrained.add(run_dir)
         return summary
 
@@ -119,8 +134,9 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
     folder = out / f"seed{seed}" / bundle.split.name
     write_protocol_files(bundle, seed, folder / "split")
     runs = {"image-cnn": out / f"seed{seed}" / "image-cnn", "audio-cnn": folder / "audio-cnn"}
-    image_summary = run(make_config("image-cnn", "official", seed, config.image), runs["image-cnn"], bundle)
-    audio_summary = run(make_config("audio-cnn", protocol, seed, config.audio), runs["audio-cnn"], bundle)
+    image_config, audio_config = unimodal_configs(config, protocol, seed)
+    image_summary = run(image_config, runs["image-cnn"], bundle)
+    audio_summary = run(audio_config, runs["audio-cnn"], bundle)
     seed_test_audio = None
     if config.baseline_seeds is None or seed in config.baseline_seeds:
         runs["seed-cnn"] = folder / "seed-cnn"
@@ -132,7 +148,5 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
             "image_config": image_summary["config_hash"], "audio_config": audio_summary["config_hash"]}
     for name in TRAINED_FUSIONS:
         runs[name] = folder / name
-        settings = {**config.fusion, **STRATEGY_SETTINGS.get(name, {}), **(config.early if name == "early" else {})}
-        extra = {} if name == "early" else {"init_from": init}
-        run(make_config(name, protocol, seed, settings, **extra), runs[name], bundle)
+        run(fusion_config(config, name, protocol, seed, init), runs[name], bundle)
     return ProtocolRuns(folder, bundle, runs, seed_test_audio)

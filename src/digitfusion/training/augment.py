@@ -276,6 +276,11 @@ SPEC_OPS = ("vtlp", "specaugment")  # masks last, so masked cells stay at the fl
 AUDIO_OPS = WAVE_OPS + SPEC_OPS
 
 
+def known_ops(modality: str) -> tuple[str, ...]:
+    """The augmentation names a model reading `modality` (image | audio | pair) accepts."""
+    return {"image": IMAGE_OPS, "audio": AUDIO_OPS, "pair": IMAGE_OPS + AUDIO_OPS}[modality]
+
+
 @dataclass
 class AugmentConfig:
     """Which ops run, by name; each applies to a sample with probability p. Ops run in the fixed orders above

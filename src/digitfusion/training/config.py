@@ -9,6 +9,9 @@ from pathlib import Path
 
 from digitfusion.errors import DigitfusionError
 
+# Where and how a run is computed, not what it computes: left out of the config hash (a run stays current).
+HARDWARE_FIELDS = ("devices", "accelerator_strategy", "accelerator", "precision", "logger")
+
 
 @dataclass
 class TrainConfig:
@@ -40,6 +43,9 @@ class TrainConfig:
     limit_val_batches: float | int = 1.0
     devices: int = 1
     accelerator_strategy: str = "auto"  # Lightning strategy: auto | ddp (gloo on CPU)
+    accelerator: str = "auto"  # auto | cpu | gpu (auto: the GPU when torch sees one)
+    precision: str = "32-true"  # 32-true | 16-mixed | bf16-mixed
+    logger: str = "csv"  # csv | tensorboard (CSV curves are always written: the summary reads them)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -47,7 +53,7 @@ class TrainConfig:
     def digest(self) -> str:
         """Hash of everything that changes the result (not the device layout)."""
         data = asdict(self)
-        for key in ("devices", "accelerator_strategy"):
+        for key in HARDWARE_FIELDS:
             data.pop(key)
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
