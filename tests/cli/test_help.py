@@ -49,7 +49,7 @@ def test_defaults_are_printed_with_their_values():
 def test_training_commands_take_the_device_options():
     for path in ("train", "demo", "unimodal"):
         flags = {s for a in options(COMMANDS[path]) for s in a.option_strings}
-        assert {"--accelerator", "--devices", "--precision", "--logger"} <= flags, path
+        assert {"--accelerator", "--devices", "--num-nodes", "--precision", "--logger"} <= flags, path
 
 
 def test_train_augment_names_match_the_augment_module():

@@ -33,14 +33,17 @@ def add_device_options(parser: argparse.ArgumentParser) -> None:
                         help="auto: the GPU when torch sees one, else the CPU")
     parser.add_argument("--devices", type=int, default=1,
                         help="devices per machine: GPUs, or CPU processes with `train --strategy ddp`")
+    parser.add_argument("--num-nodes", type=int, default=1,
+                        help="machines of a multi-machine DDP run (each runs the same command, see the README)")
     parser.add_argument("--precision", choices=PRECISIONS, default="32-true",
                         help="float precision; mixed precision is for GPUs (bf16-mixed also runs on CPU)")
     parser.add_argument("--logger", choices=LOGGERS, default="csv",
                         help="training curves: csv (always written) or also TensorBoard (needs tensorboard)")
 
 
-def device_settings(args: argparse.Namespace) -> dict:
-    """TrainConfig fields from the device options, checked: a one-line error instead of Lightning's traceback."""
+def device_settings(args: argparse.Namespace, multi_device: bool = False) -> dict:
+    """TrainConfig fields from the device options, checked: a one-line error instead of Lightning's traceback.
+    Only `train` runs on several devices (DDP); a pipeline trains its models one after another on one device."""
     import torch
 
     accelerator, precision = args.accelerator, args.precision
@@ -49,8 +52,13 @@ def device_settings(args: argparse.Namespace) -> dict:
     on_cpu = accelerator == "cpu" or not torch.cuda.is_available()
     if on_cpu and precision == "16-mixed":
         raise DigitfusionError("--precision 16-mixed", "needs a GPU (on CPU use bf16-mixed or 32-true)")
-    if args.devices < 1:
-        raise DigitfusionError(f"--devices {args.devices}", "must be at least 1")
+    for flag, value in (("--devices", args.devices), ("--num-nodes", args.num_nodes)):
+        if value < 1:
+            raise DigitfusionError(f"{flag} {value}", "must be at least 1")
+        if value > 1 and not multi_device:
+            raise DigitfusionError(f"{flag} {value}", "a pipeline trains on one device: use "
+                                                      "`digitfusion train --devices N --strategy ddp` for DDP")
     if args.logger == "tensorboard" and not any(importlib.util.find_spec(m) for m in ("tensorboard", "tensorboardX")):
         raise DigitfusionError("--logger tensorboard", "tensorboard is not installed (pip install tensorboard)")
-    return {"accelerator": accelerator, "devices": args.devices, "precision": precision, "logger": args.logger}
+    return {"accelerator": accelerator, "devices": args.devices, "num_nodes": args.num_nodes, "precision": precision,
+            "logger": args.logger}

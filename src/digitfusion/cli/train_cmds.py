@@ -63,7 +63,7 @@ def config_from_args(args: argparse.Namespace):
         config.augment_image, config.augment_audio = augment_ops(args.augment, args.model, modality, features)
     if args.tiny:
         config.epochs, config.limit_train_batches, config.limit_val_batches = min(config.epochs, 2), 3, 2
-    for name, value in {**device_settings(args), "accelerator_strategy": args.strategy}.items():
+    for name, value in {**device_settings(args, multi_device=True), "accelerator_strategy": args.strategy}.items():
         setattr(config, name, value)
     return config
 
@@ -85,8 +85,8 @@ def augment_ops(text: str, model: str, modality: str, features: str) -> tuple[li
 def run_train(args: argparse.Namespace) -> int:
     from digitfusion.training.fit import fit
 
+    config = config_from_args(args)  # option errors first: they need no data
     root = require_data_root(args.data)
-    config = config_from_args(args)
     split_name = config.strategy if config.strategy != "speaker" else f"speaker-{config.holdout or 'auto'}"
     out = Path(args.out) if args.out else runs_dir() / "train" / f"{config.model}-{split_name}-seed{config.seed}"
     if args.resume and not (out / "checkpoints" / "last.ckpt").is_file():

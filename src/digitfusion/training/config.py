@@ -10,7 +10,7 @@ from pathlib import Path
 from digitfusion.errors import DigitfusionError
 
 # Where and how a run is computed, not what it computes: left out of the config hash (a run stays current).
-HARDWARE_FIELDS = ("devices", "accelerator_strategy", "accelerator", "precision", "logger")
+HARDWARE_FIELDS = ("devices", "num_nodes", "accelerator_strategy", "accelerator", "precision", "logger")
 
 
 @dataclass
@@ -43,6 +43,7 @@ class TrainConfig:
     limit_val_batches: float | int = 1.0
     devices: int = 1
     accelerator_strategy: str = "auto"  # Lightning strategy: auto | ddp (gloo on CPU)
+    num_nodes: int = 1  # machines of a multi-machine DDP run
     accelerator: str = "auto"  # auto | cpu | gpu (auto: the GPU when torch sees one)
     precision: str = "32-true"  # 32-true | 16-mixed | bf16-mixed
     logger: str = "csv"  # csv | tensorboard (CSV curves are always written: the summary reads them)

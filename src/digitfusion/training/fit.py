@@ -93,7 +93,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])
     callbacks += fault_callbacks()
     trainer = L.Trainer(
-        max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices,
+        max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices, num_nodes=config.num_nodes,
         strategy=config.accelerator_strategy, precision=config.precision, logger=loggers(config, run_dir),
         callbacks=callbacks, deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
