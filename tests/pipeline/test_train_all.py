@@ -20,9 +20,10 @@ def recorded(monkeypatch):
     calls = Calls()
     calls.configs = configs = {}
 
-    def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True):
+    def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True, hardware=None):
         calls.append((run_dir, force))
         configs[run_dir.name] = config
+        calls.hardware = hardware
         return {"config_hash": config.digest()}
 
     monkeypatch.setattr(train_all, "ensure_run", fake_ensure_run)
@@ -74,3 +75,23 @@ def test_modality_head_weight_reaches_intermediate_fusions_only(tiny_root, tmp_p
     assert configs["gated"].modality_loss_weight == 0.0  # the per-strategy override chosen on validation
     # early has no per-modality heads: the setting stays at its default, so changing it does not retrain early
     assert configs["early"].modality_loss_weight == 0.0
+
+
+def test_hardware_reaches_every_training(tiny_root, tmp_path, recorded):
+    hardware = {"accelerator": "cpu", "devices": 1, "precision": "bf16-mixed", "logger": "csv"}
+    train_all.train_protocol(get_config("tiny"), tiny_root, tmp_path, "official", 0, hardware=hardware)
+    assert recorded.hardware == hardware
+
+
+def test_ensure_run_trains_with_the_hardware_given(tiny_root, tmp_path):
+    from digitfusion.data.bundle import load_bundle
+    from digitfusion.training.config import TrainConfig
+
+    config = train_all.make_config("image-cnn", "official", 0, {"epochs": 1, "limit_train_batches": 2,
+                                                                "limit_val_batches": 1, "model_kwargs": {"width": 8}})
+    bundle = load_bundle(tiny_root, "official")
+    train_all.ensure_run(config, tiny_root, tmp_path / "run", bundle, False, False,
+                         hardware={"accelerator": "cpu", "precision": "bf16-mixed"})
+    saved = TrainConfig.load(tmp_path / "run" / "config.json")
+    assert (saved.accelerator, saved.precision) == ("cpu", "bf16-mixed")
+    assert train_all.is_current(tmp_path / "run", config)  # the default-hardware config still finds it current

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+from pathlib import Path
 
 from digitfusion.cli.common import add_data_option
 from digitfusion.errors import DigitfusionError
@@ -27,8 +28,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--protocol", default="official", help="protocol folder of the run")
     export.add_argument("--seed", type=int, default=0, help="seed folder of the run")
     export.add_argument("--pretrained", action="store_true",
-                        help="rebuild the model shipped in the package (its recipe's strategy, protocol and seed, "
-                             "written into src/digitfusion/pretrained/; what `make model` runs)")
+                        help="rebuild the model shipped in the package: train its recipe's models into --run "
+                             "(current ones, e.g. from `make demo`, are reused), export into "
+                             "src/digitfusion/pretrained/ (what `make model` runs)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
@@ -68,11 +70,14 @@ def run_export(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore")
     expected_hash = None
     if args.pretrained:
-        from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_hash
+        from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_hash, train_recipe
+        from digitfusion.pipeline.run import setup_logging
 
         args.out, args.strategy, args.protocol, args.seed = PRETRAINED_DIR, RECIPE["strategy"], RECIPE["protocol"], \
             RECIPE["seed"]
         expected_hash = recipe_hash()
+        setup_logging()
+        train_recipe(require_data_root(args.data), Path(args.run_dir), progress=sys.stderr.isatty())
     result = export_model(args.run_dir, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
                           strategy=args.strategy, expected_hash=expected_hash)
     print(f"exported {args.strategy} ({args.protocol}, seed {args.seed}) -> {args.out}/")

@@ -39,3 +39,22 @@ def recipe_hash() -> str:
     # Run folders do not enter the hash (a fused config knows its encoders by their config hashes).
     init = {"image": "", "audio": "", "image_config": image.digest(), "audio_config": audio.digest()}
     return fusion_config(config, RECIPE["strategy"], RECIPE["protocol"], RECIPE["seed"], init).digest()
+
+
+def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict | None = None) -> None:
+    """Train the recipe's three models (image CNN, audio CNN, the fusion) into pipeline folder `out`, laid out as
+    the pipeline lays them out, so that a `make demo` folder's current runs are reused and the other way round."""
+    from digitfusion.data.bundle import load_bundle
+    from digitfusion.pipeline.configs import get_config
+    from digitfusion.pipeline.train_all import ensure_run, fusion_config, protocol_parts, unimodal_configs
+
+    config, protocol, seed = get_config(RECIPE["pipeline"]), RECIPE["protocol"], RECIPE["seed"]
+    bundle = load_bundle(root, *protocol_parts(protocol), seed)
+    folder = out / f"seed{seed}" / bundle.split.name
+    runs = {"image": out / f"seed{seed}" / "image-cnn", "audio": folder / "audio-cnn"}
+    init = {name: str(run) for name, run in runs.items()}
+    for (name, run), unimodal in zip(runs.items(), unimodal_configs(config, protocol, seed), strict=True):
+        summary = ensure_run(unimodal, root, run, bundle, False, progress, hardware=hardware)
+        init[f"{name}_config"] = summary["config_hash"]
+    fused = fusion_config(config, RECIPE["strategy"], protocol, seed, init)
+    ensure_run(fused, root, folder / RECIPE["strategy"], bundle, False, progress, hardware=hardware)
