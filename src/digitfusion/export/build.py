@@ -67,7 +67,12 @@ DATA_CARD = """## Data (licences and citations)
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
                config_hash: str = "") -> str:
     results_path = folder / "evaluation" / "results.json"
-    figures = "(no evaluation found beside the run)"
+    figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
+    summary_path = folder / strategy / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        figures += (f"\n\nValidation pairs, best epoch ({summary['best_epoch']} of {summary['epochs_run']}): "
+                    f"accuracy {100 * summary['val_acc']:.2f} %.")
     if results_path.is_file():
         table = json.loads(results_path.read_text())["table"]
         rows = [(c, s) for c in ("clean", "degraded", "image missing", "audio missing")
