@@ -1,24 +1,25 @@
 """Enrolment bench: simulated enrolment on voices the model never heard, the methods table, the targets table.
 
-    python bench/bench_enrol.py --folds runs/enrol --official runs/enrol-official --out bench/enrol_results.md
+    python bench/bench_enrol.py --folds runs/enrol --skip-model --out bench/enrol_results.md   # the folds
+    python bench/bench_enrol.py --skip-loso --out bench/enrol_shipped.md     # no harm + wall time, shipped model
 
-1. FSDD leave-one-speaker-out: each fold's audio model (bench/enrol_models.py) embeds the fold's held-out test
-   speaker and its validation speaker. Enrolment is simulated with k takes of every digit (every take in turn
-   starts the k consecutive takes enrolled: 50 trials per speaker), the speaker's other takes are the test.
-   Each method's weight, temperature and centring are chosen on the fold's VALIDATION speaker (mean accuracy over
-   k = 1, 3, 5), then scored once on its test speaker. The method shipped, and its parameters, are chosen on the
-   validation speakers alone (pooled over folds).
-2. No-harm: the exported official model (`--official`, a pipeline folder holding seed0/image-cnn and
-   seed0/official/{audio-cnn,attention}) answers the FSDD official test (audio) and MNIST test (images) with and
-   without another person's profile (outside voices giulio / sheila; the first optdigits writer's digits).
+1. FSDD leave-one-speaker-out: every fold model found under `--folds DIR` (`DIR/seed*/speaker-S/audio-cnn`, with
+   `attention` beside it when the fold has a fusion: then its exported graph's audio embedding is used) embeds
+   the fold's held-out test speaker, its validation speaker and other people (enrol_simulation.py). Each method's
+   setting (weight, temperature, centring, gate) is chosen on the fold's VALIDATION speaker: best own-voice
+   accuracy among the settings that do not harm other people; then scored once on its test speaker. The shipped
+   method is chosen on the validation speakers pooled over folds.
+2. No-harm: the exported model (`--model`, default the shipped one) answers the FSDD official test (audio) and
+   MNIST test (images) with and without another person's profile (outside voices giulio / sheila; the first
+   optdigits writer's digits), profiles made by `digitfusion enrol` (so with the method `SHIPPED` holds).
 3. Outside voices (1 take per digit): what can be measured without a second take.
-4. Wall time of `digitfusion enrol` (10 clips) + `digitfusion predict --batch --json --profile` (100 clips).
+4. Wall time of `digitfusion enrol` (10 clips) + `digitfusion predict --batch --json --profile` (100 clips),
+   beside plain predict, and whether either imports torch.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import subprocess
@@ -31,150 +32,106 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from enrol_models import fold_protocols  # noqa: E402
+from enrol_simulation import (  # noqa: E402
+    HARM_ALLOWED,
+    KS,
+    choose,
+    fold_embeddings,
+    grid,
+    speech_commands,
+    subsample,
+    summary,
+    tested,
+)
 
 from digitfusion.atomic import write_text  # noqa: E402
-from digitfusion.enrol.methods import METHODS, Bank, MethodParams, combine, scores  # noqa: E402
-
-KS = (1, 3, 5)
-WEIGHTS = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
-TEMPERATURES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-VALIDATION_TRIALS = 10  # starts 0, 5, ..., 45 on the validation speaker (the test speaker gets all 50)
-TAKES = 50
+from digitfusion.enrol.methods import METHODS, MethodParams  # noqa: E402
 
 
-def take_of(path: str) -> int:
-    return int(Path(path).stem.split("_")[-1])
-
-
-def fold_embeddings(fold: Path, side) -> dict:
-    """A fold's model on one side's clips (audio alone) -> embeddings [N, D], logits [N, 10], labels [N], takes [N].
-
-    With an attention fusion in the fold (the demo's layout), its exported graph's torch module answers: the
-    audio-only logits and `audio_embedding` that `predict --profile` uses. Else the fold's audio CNN: its encoder
-    features and head."""
-    import torch
-
-    from digitfusion.export.graph import ExportedModel
-    from digitfusion.training.checkpoint import load_run
-
-    with torch.no_grad():
-        if (fold / "attention" / "model.safetensors").is_file():
-            model = ExportedModel(load_run(fold / "attention")[0], load_run(fold.parent / "image-cnn")[0],
-                                  load_run(fold / "audio-cnn")[0]).eval()
-            n = len(side.waves)
-            out = model(torch.zeros(n, 1, 28, 28), torch.from_numpy(side.waves), torch.zeros(n), torch.ones(n))
-            logits, embeddings = out[0], out[5]
-        else:
-            model = load_run(fold / "audio-cnn")[0].eval()
-            embeddings = model.encoder(side.audio)
-            logits = model.head(embeddings)
-    return {"embeddings": embeddings.numpy(), "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
-            "takes": np.array([take_of(p) for p in side.audio_paths]),
-            "model": "attention (fused)" if (fold / "attention" / "model.safetensors").is_file() else "audio-cnn"}
-
-
-def trials(data: dict, k: int, starts) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(enrolled mask, test mask) per trial: takes start..start+k-1 (mod 50) of every digit enrolled."""
-    out = []
-    for start in starts:
-        enrolled = np.isin(data["takes"], [(start + j) % TAKES for j in range(k)])
-        out.append((enrolled, ~enrolled))
-    return out
-
-
-def accuracy_grid(data: dict, k: int, starts, method: str) -> dict[tuple, float]:
-    """Mean test accuracy over trials for every (weight, temperature, centre) of one method, and the baseline."""
-    totals: dict[tuple, list[float]] = {}
-    for enrolled, test in trials(data, k, starts):
-        bank = Bank(data["embeddings"][enrolled], data["labels"][enrolled])
-        truth, base = data["labels"][test], data["logits"][test]
-        totals.setdefault(("baseline",), []).append(float((base.argmax(1) == truth).mean()))
-        for centre in (False, True):
-            similarity = scores(bank, data["embeddings"][test], MethodParams(method, centre=centre))
-            for weight, temperature in itertools.product(WEIGHTS, TEMPERATURES):
-                params = MethodParams(method, weight, temperature, centre)
-                hit = (combine(base, similarity, params).argmax(1) == truth).mean()
-                totals.setdefault((weight, temperature, centre), []).append(float(hit))
-    return {key: float(np.mean(v)) for key, v in totals.items()}
+def fold_folders(folds: Path) -> list[Path]:
+    """Every FSDD leave-one-speaker-out fold under DIR (`DIR/seed*/speaker-*` holding an audio CNN)."""
+    return sorted(p for p in folds.glob("seed*/speaker-*") if (p / "audio-cnn" / "model.safetensors").is_file())
 
 
 def loso(folds: Path, root: Path) -> dict:
-    """Per fold: validation grids, per-method choice on validation, test accuracy of that choice per k."""
+    """Per fold: the validation grids, each method's choice on validation (gated or not), its test accuracy."""
     from digitfusion.data.bundle import load_bundle
-    from digitfusion.pipeline.train_all import protocol_parts
 
     result = {}
-    for protocol in fold_protocols(root):
-        holdout = protocol_parts(protocol)[1]
-        folder = folds / "seed0" / f"speaker-{holdout}"
-        if not (folder / "audio-cnn" / "model.safetensors").is_file():
-            print(f"  fold {holdout}: no model in {folder}, skipped", flush=True)
-            continue
-        bundle = load_bundle(root, "speaker", holdout, 0)
+    found = fold_folders(folds)
+    if not found:
+        raise SystemExit(f"no fold model under {folds}/seed*/speaker-*/audio-cnn")
+    for folder in found:
+        holdout, seed = folder.name.removeprefix("speaker-"), int(folder.parent.name.removeprefix("seed"))
+        bundle = load_bundle(root, "speaker", holdout, seed)
         val, test = fold_embeddings(folder, bundle["val"]), fold_embeddings(folder, bundle["test"])
-        fold = {"val_speaker": bundle.split.val_speaker, "model": test["model"], "methods": {}}
+        others = {"training speakers": fold_embeddings(folder, subsample(bundle["train"], 4)),
+                  "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params))}
+        fold = {"val_speaker": bundle.split.val_speaker, "model": test["model"], "grids": {}, "rows": {},
+                "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
         for method in METHODS:
-            grids = {k: accuracy_grid(val, k, range(0, TAKES, TAKES // VALIDATION_TRIALS), method) for k in KS}
-            keys = [key for key in grids[1] if key != ("baseline",)]
-            chosen = max(keys, key=lambda key: np.mean([grids[k][key] for k in KS]))
-            params = MethodParams(method, *chosen)
-            tested = {}
-            for k in KS:
-                grid = accuracy_grid_fixed(test, k, range(TAKES), params)
-                tested[k] = grid
-            fold["methods"][method] = {"chosen": params.to_dict(), "validation": grids, "test": tested}
+            fold["grids"][method] = grid(val, others, method)
+        for row, (method, gate, own_only) in ROWS.items():
+            params = choose([fold["grids"][method]], list(others), gate, own_only)
+            own, harm = summary(fold["grids"][method][params], list(others))
+            fold["rows"][row] = {"chosen": params, "validation": (own, harm), "test": tested(test, params)}
         print(f"  fold {holdout} (validation speaker {fold['val_speaker']}): baseline "
-              f"{100 * fold['methods']['prototypes']['test'][1]['baseline']:.1f} %", flush=True)
+              f"{100 * fold['rows']['ridge, gated']['test'][1]['baseline']:.1f} %", flush=True)
         result[holdout] = fold
     return result
 
 
-def accuracy_grid_fixed(data: dict, k: int, starts, params: MethodParams) -> dict[str, float]:
-    """Baseline and one parameter set's mean accuracy over trials."""
-    base_hits, hits = [], []
-    for enrolled, test in trials(data, k, starts):
-        bank = Bank(data["embeddings"][enrolled], data["labels"][enrolled])
-        truth, base = data["labels"][test], data["logits"][test]
-        base_hits.append((base.argmax(1) == truth).mean())
-        adapted = combine(base, scores(bank, data["embeddings"][test], params), params)
-        hits.append((adapted.argmax(1) == truth).mean())
-    return {"baseline": float(np.mean(base_hits)), "enrolled": float(np.mean(hits))}
+# Methods table rows: (method, gate allowed, the first round's own-voice-only rule)
+ROWS = {"ridge, first round's rule (own voice only, no gate)": ("ridge", False, True),
+        **{f"{m}, no gate": (m, False, False) for m in METHODS},
+        **{f"{m}, gated": (m, True, False) for m in METHODS}}
 
 
 def shipped_choice(folds: dict) -> MethodParams:
-    """The method and parameters with the best validation accuracy pooled over folds and k (no test speaker)."""
-    best, best_score = None, -1.0
+    """The method and setting with the best own-voice validation accuracy pooled over folds, among those that
+    harm no set of other people (test speakers unused)."""
+    others = list(next(iter(folds.values()))["others_baseline"])
+    best, best_key = None, None
     for method in METHODS:
-        keys = [key for key in next(iter(folds.values()))["methods"][method]["validation"][1] if key != ("baseline",)]
-        for key in keys:
-            score = np.mean([f["methods"][method]["validation"][k][key] for f in folds.values() for k in KS])
-            if score > best_score:
-                best, best_score = MethodParams(method, *key), score
+        grids = [f["grids"][method] for f in folds.values()]
+        params = choose(grids, others, gate=True)
+        own, harm = np.mean([summary(g[params], others) for g in grids], axis=0)
+        key = (harm >= -HARM_ALLOWED, own, harm)
+        if best_key is None or key > best_key:
+            best, best_key = params, key
     return best
+
+
+def describe_params(p: MethodParams) -> str:
+    gate = "-" if p.gate is None else f"{p.gate:g}"
+    return f"{p.weight:g}/{p.temperature:g}/{'y' if p.centre else 'n'}/{gate}"
 
 
 def methods_table(folds: dict) -> str:
     speakers = sorted(folds)
-    rows = ["| method | " + " | ".join(f"k = {k}" for k in KS) + " | chosen on validation (per fold: weight / "
-            "temperature / centred) |", "|---|" + "---|" * (len(KS) + 1)]
-    base = [np.mean([folds[s]["methods"]["prototypes"]["test"][k]["baseline"] for s in speakers]) for k in KS]
-    rows.append("| no enrolment (baseline) | " + " | ".join(f"{100 * b:.2f}" for b in base) + " | — |")
-    for method in METHODS:
-        cells = [np.mean([folds[s]["methods"][method]["test"][k]["enrolled"] for s in speakers]) for k in KS]
-        chosen = "; ".join(f"{s} {c['weight']}/{c['temperature']}/{'y' if c['centre'] else 'n'}"
-                           for s in speakers for c in [folds[s]["methods"][method]["chosen"]])
-        rows.append(f"| {method} | " + " | ".join(f"{100 * c:.2f}" for c in cells) + f" | {chosen} |")
+    rows = ["| method | " + " | ".join(f"test k = {k}" for k in KS) + " | validation: own voice / worst change "
+            "on other people | chosen per fold (weight / temperature / centred / gate) |",
+            "|---|" + "---|" * (len(KS) + 2)]
+    base = [np.mean([folds[s]["rows"]["ridge, gated"]["test"][k]["baseline"] for s in speakers]) for k in KS]
+    rows.append("| no enrolment (baseline) | " + " | ".join(f"{100 * b:.2f}" for b in base) + " | — | — |")
+    for row in ROWS:
+        cells = [np.mean([folds[s]["rows"][row]["test"][k]["enrolled"] for s in speakers]) for k in KS]
+        own, harm = np.mean([folds[s]["rows"][row]["validation"] for s in speakers], axis=0)
+        chosen = "; ".join(f"{s} {describe_params(folds[s]['rows'][row]['chosen'])}" for s in speakers)
+        rows.append(f"| {row} | " + " | ".join(f"{100 * c:.2f}" for c in cells)
+                    + f" | {100 * own:.1f} / {100 * harm:+.1f} | {chosen} |")
     return "\n".join(rows)
 
 
-def per_fold_table(folds: dict, method: str) -> str:
-    rows = ["| test speaker | validation speaker | model | baseline | " + " | ".join(f"k = {k}" for k in KS) + " |",
-            "|---|---|---|---|" + "---|" * len(KS)]
+def per_fold_table(folds: dict, row: str) -> str:
+    rows = ["| test speaker | validation speaker | model | baseline | " + " | ".join(f"k = {k}" for k in KS)
+            + " | other people's baseline (training speakers / speech-commands) |",
+            "|---|---|---|---|" + "---|" * (len(KS) + 1)]
     for s in sorted(folds):
-        test = folds[s]["methods"][method]["test"]
+        test = folds[s]["rows"][row]["test"]
+        others = " / ".join(f"{100 * v:.1f}" for v in folds[s]["others_baseline"].values())
         rows.append(f"| {s} | {folds[s]['val_speaker']} | {folds[s]['model']} | {100 * test[1]['baseline']:.1f} | "
-                    + " | ".join(f"{100 * test[k]['enrolled']:.1f}" for k in KS) + " |")
+                    + " | ".join(f"{100 * test[k]['enrolled']:.1f}" for k in KS) + f" | {others} |")
     return "\n".join(rows)
 
 
@@ -268,69 +225,91 @@ def outside_voices(model: Path, root: Path, profiles: dict[str, Path], work: Pat
     return "\n".join(rows)
 
 
-def wall_time(model: Path, root: Path, work: Path, repeats: int = 3) -> float:
+def wall_time(model: Path, root: Path, work: Path, repeats: int = 3) -> dict[str, float]:
     """Median seconds of `enrol --audio-dir` (giulio's 10 clips) + `predict --batch --json --profile` on the
-    100 Speech Commands clips, as two CLI processes (each start included)."""
+    100 Speech Commands clips, as two CLI processes (each start included); beside it, plain `predict --batch`
+    (no profile) and one `python -c "import digitfusion.cli"` start, and whether either command imports torch."""
     batch = work / "speech.csv"
     clips = sorted((root / "speech-commands").glob("*/*.wav"))[:100]
     batch.write_text("image,audio\n" + "".join(f",{p}\n" for p in clips))
-    times = []
+    enrol = ["enrol", "--audio-dir", str(work / "voice"), "--out", str(work / "timed.json"), "--model", str(model)]
+    predict = ["predict", "--batch", str(batch), "--json", "--model", str(model)]
+    timings: dict[str, list[float]] = {}
     for _ in range(repeats):
+        with_profile = [*predict, "--profile", str(work / "timed.json")]
+        for name, commands in (("enrol + predict --profile", [enrol, with_profile]), ("enrol", [enrol]),
+                               ("predict (no profile)", [predict])):
+            start = time.perf_counter()
+            runs = [cli(*command) for command in commands]
+            timings.setdefault(name, []).append(time.perf_counter() - start)
+            assert name == "enrol" or len(runs[-1].stdout.splitlines()) == len(clips)
         start = time.perf_counter()
-        cli("enrol", "--audio-dir", str(work / "voice"), "--out", str(work / "timed.json"), "--model", str(model))
-        run = cli("predict", "--batch", str(batch), "--json", "--profile", str(work / "timed.json"),
-                  "--model", str(model))
-        times.append(time.perf_counter() - start)
-        assert len(run.stdout.splitlines()) == len(clips)
-    return float(np.median(times))
+        subprocess.run([sys.executable, "-c", "import digitfusion.cli"], check=True)
+        timings.setdefault("python start + import digitfusion.cli", []).append(time.perf_counter() - start)
+    out = {name: float(np.median(v)) for name, v in timings.items()}
+    for name, command in (("enrol", enrol), ("predict --profile", [*predict, "--profile", str(work / "timed.json")])):
+        run = subprocess.run([sys.executable, "-X", "importtime", "-m", "digitfusion", *command], capture_output=True,
+                             text=True, check=True)
+        out[f"{name} imports torch"] = any(line.split("|")[-1].strip() == "torch" for line in run.stderr.splitlines())
+    return out
+
+
+def wall_table(numbers: dict) -> str:
+    rows = ["| command(s), 100 Speech Commands clips, 10 enrolment clips | median of 3, s |", "|---|---|"]
+    rows += [f"| {name} | {value:.2f} |" for name, value in numbers.items() if not isinstance(value, bool)]
+    ratio = numbers["enrol + predict --profile"] / numbers["predict (no profile)"]
+    rows.append(f"| ratio (enrol + predict --profile) / plain predict | {ratio:.2f} |")
+    rows += [f"| {name} | {'yes' if value else 'no'} |" for name, value in numbers.items() if isinstance(value, bool)]
+    load = os.getloadavg()[0]
+    return "\n".join(rows) + f"\n\n{os.cpu_count()} cores, load average {load:.1f} when measured."
 
 
 def main() -> int:
+    from digitfusion.export.pretrained import PRETRAINED_DIR
     from digitfusion.paths import require_data_root
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folds", default="runs/enrol", help="folder of bench/enrol_models.py")
-    parser.add_argument("--model", default="runs/enrol-official/model", help="exported official model folder")
+    parser.add_argument("--folds", default="runs/enrol", help="folder of fold models: DIR/seed*/speaker-*/")
+    parser.add_argument("--model", default=str(PRETRAINED_DIR), help="exported model folder (default: shipped)")
     parser.add_argument("--out", default="bench/enrol_results.md")
     parser.add_argument("--skip-loso", action="store_true", help="only the exported model's checks")
+    parser.add_argument("--skip-model", action="store_true", help="only the leave-one-speaker-out folds")
     parser.add_argument("--mnist-limit", type=int, default=None, help="first N MNIST test images (default: all)")
     args = parser.parse_args()
     root = require_data_root(None)
     command = "python bench/bench_enrol.py " + " ".join(sys.argv[1:])
-    sections, folds, shipped = [], {}, None
+    sections, folds, shipped, numbers = [], {}, None, {}
     if not args.skip_loso:
         folds = loso(Path(args.folds), root)
         shipped = shipped_choice(folds)
-        sections = [("Methods (FSDD leave-one-speaker-out, test speakers, mean of folds, %)", methods_table(folds)),
-                    (f"Per fold, method {shipped.name} (per-fold choice on validation)",
-                     per_fold_table(folds, shipped.name)),
+        best_row = f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}"
+        sections = [("Methods (FSDD leave-one-speaker-out: test speakers, mean of folds and of 50 enrolment trials, "
+                     "audio-only accuracy %)", methods_table(folds)),
+                    (f"Per fold, {best_row} (per-fold choice on validation)", per_fold_table(folds, best_row)),
                     ("Shipped (chosen on the validation speakers pooled)", f"`{shipped}`")]
     model = Path(args.model)
-    numbers = {}
-    if (model / "model.onnx").is_file():
+    if not args.skip_model:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             (work / "voice").mkdir()
             for p in sorted((root / "outside-voices" / "giulio").glob("*.wav")):
                 (work / "voice" / f"{int(p.stem[-2:])}_giulio.wav").write_bytes(p.read_bytes())
             profiles = outside_profiles(model, root, work)
-            sections.append(("No harm: another person's profile applied (exported official model, %)",
+            method = next(iter(json.loads(p.read_text())["method"] for p in profiles.values()))
+            sections.append((f"No harm: another person's profile applied ({model}, profile method {method}, %)",
                              no_harm(model, root, profiles, args.mnist_limit)))
             sections.append(("Outside voices (1 take per digit)", outside_voices(model, root, profiles, work)))
-            numbers["wall"] = wall_time(model, root, work)
-            load = os.getloadavg()[0]
-            sections.append(("Wall time", f"enrol 10 clips + predict 100 clips (two CLI processes, median of 3): "
-                                          f"{numbers['wall']:.2f} s ({os.cpu_count()} cores, load average "
-                                          f"{load:.1f} when measured)"))
+            numbers = wall_time(model, root, work)
+            sections.append(("Wall time", wall_table(numbers)))
     text = f"# Enrolment bench\n\n`{command}`\n"
     for title, body in sections:
         text += f"\n## {title}\n\n{body}\n"
     print(text, flush=True)
     write_text(args.out, text)
     write_text(Path(args.out).with_suffix(".json"), json.dumps(
-        {"folds": {s: {m: {"chosen": v["chosen"], "test": v["test"]} for m, v in f["methods"].items()}
-                   for s, f in folds.items()},
-         "shipped": shipped.to_dict() if shipped else None, **numbers}, indent=1, default=str))
+        {"folds": {s: {row: {"chosen": v["chosen"].to_dict(), "validation": v["validation"], "test": v["test"]}
+                       for row, v in f["rows"].items()} for s, f in folds.items()},
+         "shipped": shipped.to_dict() if shipped else None, "wall": numbers}, indent=1, default=str))
     return 0
 
 

@@ -91,3 +91,23 @@ def test_audio_dir_and_partial_enrolment(model_dir, real_root, tmp_path, capsys)
     # Digits outside the enrolment (0, 4-9) keep exactly the base probabilities.
     for d in (0, 4, 5, 6, 7, 8, 9):
         assert adapted["probabilities"][d] == pytest.approx(plain["probabilities"][d], abs=2e-6)
+
+
+def test_enrol_and_predict_default_to_the_shipped_model_without_torch(real_root, tmp_path):
+    """No --model: the shipped model. Neither command imports torch (the base install has none)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "voice"
+    folder.mkdir()
+    for d, wav in enumerate(recordings(real_root, 0)):
+        (folder / f"{d}_take.wav").write_bytes(wav.read_bytes())
+    wav = recordings(real_root, 3, (6,))[0]
+    code = ("import sys, json; from digitfusion.cli import main; "
+            f"assert main(['enrol', '--audio-dir', {str(folder)!r}, '--out', {str(tmp_path / 'p.json')!r}]) == 0; "
+            f"assert main(['predict', '--audio', {str(wav)!r}, '--json', '--profile', {str(tmp_path / 'p.json')!r}]) "
+            "== 0; assert 'torch' not in sys.modules, 'torch was imported'")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    answer = json.loads(run.stdout.strip().splitlines()[-1])
+    assert answer["profile"]["examples"] == {"image": 0, "audio": 10} and answer["digit"] == 6

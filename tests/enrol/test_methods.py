@@ -4,7 +4,7 @@ a digit outside the enrolment keeps the base probabilities, and weight 0 is the 
 import numpy as np
 import pytest
 
-from digitfusion.enrol.methods import METHODS, Bank, MethodParams, adapt, combine, log_softmax, scores
+from digitfusion.enrol.methods import METHODS, Bank, MethodParams, adapt, closeness, combine, log_softmax, scores
 
 
 def voice(seed: int = 0, dim: int = 32, per_digit: int = 4, offset: float = 3.0):
@@ -67,3 +67,25 @@ def test_unknown_method_is_refused():
     embeddings, labels = voice()
     with pytest.raises(ValueError, match="unknown enrolment method"):
         scores(Bank(embeddings, labels), embeddings, MethodParams(name="magic"))
+
+
+def test_the_gate_keeps_another_voice_on_the_base_model_and_adapts_the_person():
+    own, labels = voice(seed=0, offset=3.0)
+    other, _ = voice(seed=5, offset=3.0)  # another person: other digit directions, another voice offset
+    bank = Bank(own[::4], labels[::4])
+    assert closeness(bank, own[1::4]).min() > closeness(bank, other).max()  # the ratio separates the two people
+    base = np.random.default_rng(4).normal(size=(len(other), 10))
+    params = MethodParams("ridge", weight=1.0, temperature=0.1, gate=0.5)
+    assert np.allclose(adapt(base, other, bank, params), log_softmax(base))  # not the person: base answer
+    queries, truth = own[1::4], labels[1::4]
+    adapted = adapt(np.zeros((len(queries), 10)), queries, bank, params)
+    assert (adapted.argmax(axis=1) == truth).mean() == 1.0  # the person: adapted as without a gate
+
+
+def test_closeness_is_about_one_for_the_persons_own_examples_whatever_the_scale():
+    embeddings, labels = voice()
+    bank = Bank(embeddings, labels)
+    ratio = closeness(bank, embeddings)
+    assert np.allclose(ratio, closeness(Bank(7.0 * embeddings, labels), 0.1 * embeddings))
+    assert 0.8 < ratio.mean() < 1.2
+    assert np.allclose(closeness(Bank(embeddings[:1], labels[:1]), embeddings[:1]), 1.0)  # one example: cos / 1

@@ -134,13 +134,14 @@ def build_profile(runner: ExportedRunner, banks: dict[str, Bank], name: str, met
     return Profile(name, sha, runner.preprocessing.get("strategy", "?"), method, banks)
 
 
-def enrol(model: str | os.PathLike, out: str | os.PathLike, csv_path: str | None = None,
-          audio_dir: str | None = None, name: str | None = None) -> Profile:
-    """Read and check every example, compute the profile, write it atomically; returns it."""
+def enrol(model: str | os.PathLike | None, out: str | os.PathLike, csv_path: str | None = None,
+          audio_dir: str | None = None, name: str | None = None, provider: str = "auto") -> Profile:
+    """Read and check every example, compute the profile, write it atomically; returns it.
+    `model` None: the model shipped in the package."""
     if bool(csv_path) == bool(audio_dir):
         raise DigitfusionError("enrol", "give exactly one of --csv FILE or --audio-dir DIR")
     examples = csv_examples(csv_path) if csv_path else folder_examples(audio_dir)
-    runner = ExportedRunner(Path(model))
+    runner = ExportedRunner(model, provider=provider)
     model_identity(runner)  # refuse an old model folder before decoding anything
     profile = build_profile(runner, embed(runner, examples), name or Path(out).stem)
     profile.save(out)

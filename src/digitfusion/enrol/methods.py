@@ -12,6 +12,12 @@ Methods (compared in bench/bench_enrol.py, parameters chosen on validation speak
   ridge       a linear head fit in closed form (ridge regression on one-hot targets) on the examples
 Embeddings are L2-normalised; with `centre`, the mean of the person's own examples is removed first
 (a per-user feature normalisation: what all of a voice's words share is the voice, not the word).
+
+Gate (`gate`, None = off): another person's input should keep the base answer. A query adapts only when it is
+close to the person: its mean cosine to their examples, divided by the examples' own mean pairwise cosine (the
+ratio is near 1 for the person's own words, whatever the model's embedding scale), is at least `gate`; other
+queries keep exactly the base model's probabilities. The threshold is chosen on validation speakers: their own
+other takes against other people's clips (bench/bench_enrol.py).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class MethodParams:
     weight: float = 0.5  # 0 = the base model alone, 1 = the enrolment scores alone (within the enrolled digits)
     temperature: float = 0.1
     centre: bool = True
+    gate: float | None = None  # closeness ratio a query needs to be adapted (None: every query is)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,6 +62,15 @@ class Bank:
             mean = examples.mean(axis=0, keepdims=True)
             examples, queries = examples - mean, queries - mean
         return unit(examples), unit(queries)
+
+
+def closeness(bank: Bank, queries: np.ndarray) -> np.ndarray:
+    """How much each query [B, D] sounds (or looks) like the person -> [B]: mean cosine to their examples over
+    the examples' mean pairwise cosine (raw embeddings; 1 stands in for the latter with a single example)."""
+    examples = unit(bank.embeddings.astype(np.float64))
+    n = len(examples)
+    own = (examples @ examples.T)[~np.eye(n, dtype=bool)].mean() if n > 1 else 1.0
+    return (unit(queries.astype(np.float64)) @ examples.T).mean(axis=1) / max(float(own), 1e-8)
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -102,11 +118,20 @@ def combine(base_logits: np.ndarray, enrol_scores: np.ndarray, params: MethodPar
     return out
 
 
+def gated(base_logits: np.ndarray, adapted: np.ndarray, close: np.ndarray, gate: float | None) -> np.ndarray:
+    """Adapted log-probabilities [B, 10] where closeness [B] >= gate, the base model's elsewhere."""
+    if gate is None:
+        return adapted
+    return np.where((close >= gate)[:, None], adapted, log_softmax(base_logits.astype(np.float64)))
+
+
 def adapt(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: MethodParams) -> np.ndarray:
     """The whole method: base logits [B, 10], query embeddings [B, D] -> adapted log-probabilities [B, 10]."""
-    return combine(base_logits, scores(bank, queries, params), params)
+    adapted = combine(base_logits, scores(bank, queries, params), params)
+    close = closeness(bank, queries) if params.gate is not None else None
+    return gated(base_logits, adapted, close, params.gate)
 
 
 # The method `digitfusion enrol` ships, and its parameters: chosen on the validation speakers of the FSDD
 # leave-one-speaker-out folds (bench/bench_enrol.py; docs/results.md, "Enrolment").
-SHIPPED = MethodParams(name="ridge", weight=0.1, temperature=0.02, centre=True)
+SHIPPED = MethodParams(name="ridge", weight=0.75, temperature=1.0, centre=True, gate=0.8)
