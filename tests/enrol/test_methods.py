@@ -89,3 +89,19 @@ def test_closeness_is_about_one_for_the_persons_own_examples_whatever_the_scale(
     assert np.allclose(ratio, closeness(Bank(7.0 * embeddings, labels), 0.1 * embeddings))
     assert 0.8 < ratio.mean() < 1.2
     assert np.allclose(closeness(Bank(embeddings[:1], labels[:1]), embeddings[:1]), 1.0)  # one example: cos / 1
+
+
+def test_ridge_in_its_dual_form_is_the_usual_ridge_head():
+    from digitfusion.enrol.methods import RIDGE_LAMBDA, unit
+
+    embeddings, labels = voice(per_digit=2)
+    bank = Bank(embeddings, labels)
+    queries = np.random.default_rng(6).normal(size=(5, embeddings.shape[1]))
+    examples, prepared = unit(embeddings.astype(np.float64)), unit(queries)
+    targets = np.eye(10)[labels]
+    primal = prepared @ np.linalg.solve(examples.T @ examples + RIDGE_LAMBDA * np.eye(examples.shape[1]),
+                                        examples.T @ targets)
+    params = MethodParams("ridge", centre=False)
+    assert np.allclose(scores(bank, queries, params), primal)
+    assert np.allclose(scores(bank, queries, params), primal)  # again, from the bank's cache
+    assert ("ridge", False) in bank.cache

@@ -22,7 +22,7 @@ other takes against other people's clips (bench/bench_enrol.py).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -49,6 +49,7 @@ class Bank:
 
     embeddings: np.ndarray
     labels: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-bank results (ridge coefficients)
 
     @property
     def enrolled(self) -> np.ndarray:
@@ -89,12 +90,21 @@ def scores(bank: Bank, queries: np.ndarray, params: MethodParams) -> np.ndarray:
         similarity = queries @ examples.T  # [B, N]
         out[:, digits] = np.stack([similarity[:, bank.labels == d].max(axis=1) for d in digits], axis=1)
     elif params.name == "ridge":
-        targets = (bank.labels[:, None] == digits[None, :]).astype(np.float64)  # [N, |E|]
-        gram = examples.T @ examples + RIDGE_LAMBDA * np.eye(examples.shape[1])
-        out[:, digits] = queries @ np.linalg.solve(gram, examples.T @ targets)
+        out[:, digits] = (queries @ examples.T) @ ridge_coefficients(bank, examples, digits, params.centre)
     else:
         raise ValueError(f"unknown enrolment method {params.name!r} (choose from {', '.join(METHODS)})")
     return out
+
+
+def ridge_coefficients(bank: Bank, examples: np.ndarray, digits: np.ndarray, centre: bool) -> np.ndarray:
+    """Ridge regression of one-hot digits on the examples, in its dual form -> [N, |E|]: the head
+    (X^T X + l I)^-1 X^T Y equals X^T (X X^T + l I)^-1 Y, so an N x N system (N = the person's few examples)
+    is solved instead of a D x D one, once per bank (cached): answering a query is then two small products."""
+    key = ("ridge", centre)
+    if key not in bank.cache:
+        targets = (bank.labels[:, None] == digits[None, :]).astype(np.float64)  # [N, |E|]
+        bank.cache[key] = np.linalg.solve(examples @ examples.T + RIDGE_LAMBDA * np.eye(len(examples)), targets)
+    return bank.cache[key]
 
 
 def log_softmax(x: np.ndarray) -> np.ndarray:
