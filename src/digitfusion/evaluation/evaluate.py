@@ -25,6 +25,7 @@ from digitfusion.evaluation.conditions import (
     noisy_waves,
     occlude,
 )
+from digitfusion.evaluation.items import item_accuracies
 from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
 from digitfusion.features.audio import LogMel
@@ -169,6 +170,7 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
         if condition.name == "degraded":
             results["disagreement_degraded"] = disagreement(outputs, build.labels)
     results["disagreement"] = disagreement(clean_outputs, build.labels)
+    results["items"] = item_accuracies(models, bundle["test"])
     if robustness:
         sweep_build = ConditionBuilder(bundle, seed, pca, min(filter(None, (max_pairs, sweep_pairs)), default=None))
         sweep_cache, scored = Encodings(), {}

@@ -13,7 +13,7 @@ from digitfusion.errors import DigitfusionError
 
 @dataclass
 class PipelineConfig:
-    name: str  # also the training size of training/recipe.py
+    name: str  # also the training size of training/recipe.py, unless `size` names another
     protocols: list[str]  # "official", "speaker" (default held-out speaker), "speaker:NAME", "speaker:*" (6 folds)
     seeds: list[int]
     corpora: list[str] = field(default_factory=lambda: ["fsdd"])  # speech corpora, mixed
@@ -21,6 +21,18 @@ class PipelineConfig:
     test_pairs: int | None = None  # cap on evaluation pairs (tiny only); None = every test image
     sweep_groups: tuple[str, ...] = ("official", "speaker")  # protocol groups given the robustness sweeps
     baseline_seeds: list[int] | None = None  # seeds the seed lab's CNN (the baseline row) is trained for; None = all
+    size: str | None = None  # the recipe size its models train at (default: `name`)
+
+    @property
+    def training_size(self) -> str:
+        return self.size or self.name
+
+
+# Every voice and hand there is (synthetic voices join training only); the outside protocol holds each outside
+# speech corpus out with the optdigits writers, so every test pair is a voice and a hand no model has met.
+PEOPLE_CORPORA = ["fsdd", "fsdd-jason", "speech-commands", "accented-numbers", "outside-voices", "synthetic"]
+OUTSIDE_VOICES = ("speech-commands", "outside-voices", "accented-numbers")
+PEOPLE_IMAGES = ["mnist", "optdigits"]
 
 
 CONFIGS = {
@@ -31,6 +43,10 @@ CONFIGS = {
     # when both write to one folder; the seed lab's CNN is the baseline row for seed 0, as there.
     "full": PipelineConfig("full", ["official", "speaker:*"], [0, 1, 2], sweep_groups=("official",),
                            baseline_seeds=[0]),
+    # People it never met (issue 14): three seeds, each outside corpus held out in turn, at the demo's size.
+    "outside": PipelineConfig("outside", [f"leave-corpus-out:{c}+optdigits" for c in OUTSIDE_VOICES], [0, 1, 2],
+                              corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES, sweep_groups=(), baseline_seeds=[],
+                              size="demo"),
 }
 
 

@@ -26,7 +26,7 @@ from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
-from digitfusion.training.recipe import resolve
+from digitfusion.training.recipe import image_split, resolve
 
 log = logging.getLogger("digitfusion")
 
@@ -56,7 +56,7 @@ def pipeline_recipe(config: PipelineConfig, protocol: str, seed: int):
     name, holdout = protocol_parts(protocol)
 
     def recipe(model: str, **extra) -> TrainConfig:
-        return resolve(model, name, seed, config.name, config.corpora, config.images, holdout, **extra)
+        return resolve(model, name, seed, config.training_size, config.corpora, config.images, holdout, **extra)
 
     return recipe
 def is_current(run_dir: Path, config: TrainConfig) -> bool:
@@ -122,8 +122,7 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))
     image_config = recipe("image-cnn")
-    image_split = "official" if image_config.protocol == "official" else f"{image_config.protocol}-{holdout}"
-    runs = {"image-cnn": layout.run_dir("image-cnn", seed, split, "image", image_split),
+    runs = {"image-cnn": layout.run_dir("image-cnn", seed, split, "image", image_split(image_config)),
             "audio-cnn": layout.run_dir("audio-cnn", seed, split)}
     run(image_config, runs["image-cnn"], bundle)
     run(recipe("audio-cnn"), runs["audio-cnn"], bundle)

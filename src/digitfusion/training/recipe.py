@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digitfusion.data.splits import holdout_parts
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import DEFAULT_ENCODERS, ENCODERS, MODALITIES, fusion
 from digitfusion.training.config import TrainConfig
@@ -63,10 +64,18 @@ def family_settings(model: str, size: Size) -> dict:
 
 def image_protocol(protocol: str, holdout: str | None, images: list[str]) -> tuple[str, str | None]:
     """An image model's split depends only on the image sources and the seed, unless the protocol holds an image
-    source out: then it is that protocol."""
-    if protocol == "leave-corpus-out" and holdout in images:
-        return protocol, holdout
+    source out (alone or as `corpus+source`): then it is leave-corpus-out of that source alone, so the image model
+    is shared by every speech holdout paired with it."""
+    if protocol == "leave-corpus-out":
+        image_holdout = holdout_parts(holdout, images)[1]
+        if image_holdout:
+            return protocol, image_holdout
     return "official", None
+
+
+def image_split(config: TrainConfig) -> str:
+    """The image split name of a config (RunLayout's `image_split`): official, or the source held out."""
+    return "official" if config.protocol == "official" else f"{config.protocol}-{config.holdout}"
 
 
 def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "demo", corpora=("fsdd",),
