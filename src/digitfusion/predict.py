@@ -30,9 +30,13 @@ def prepare_image(path: str | os.PathLike | None = None, data: bytes | None = No
 
 def prepare_audio(path: str | os.PathLike, params: LogMelParams) -> np.ndarray:
     """A user recording -> the trimmed, centred 8 kHz clip the model reads [clip_samples]."""
-    wave = load_audio(path, params.sample_rate)
-    if np.abs(wave).max() < 1e-4:
-        raise DigitfusionError(path, "is silent: no speech found")
+    return prepare_decoded(load_audio(path, params.sample_rate), params, path)
+
+
+def prepare_decoded(wave: np.ndarray, params: LogMelParams, name: object = "audio") -> np.ndarray:
+    """A decoded mono waveform at the model's rate [N] -> the clip the model reads [clip_samples]; silence refused."""
+    if wave.size == 0 or np.abs(wave).max() < 1e-4:
+        raise DigitfusionError(name, "is silent: no speech found")
     return prepare_waveform(wave, params)
 
 

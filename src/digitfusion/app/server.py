@@ -58,8 +58,9 @@ async def too_large(scope, receive, send, limit: int) -> None:
     await response(scope, receive, send)
 
 
-def create_app(model_dir: str | Path = "model") -> FastAPI:
-    runner = ExportedRunner(model_dir)
+def create_app(model_dir: str | Path | None = None, provider: str = "auto") -> FastAPI:
+    """The app over a model folder (None: the model shipped in the package)."""
+    runner = ExportedRunner(model_dir, provider=provider)
     params = LogMelParams(**runner.preprocessing["audio"])
     app = FastAPI(title="digitfusion", docs_url=None, redoc_url=None)
 
@@ -99,7 +100,7 @@ async def read_upload(field, kind: str) -> tuple[str, bytes] | None:
     return Path(field.filename or kind).name, data
 
 
-def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(model_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8000, provider: str = "auto") -> None:
     import uvicorn
 
-    uvicorn.run(create_app(model_dir), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(model_dir, provider), host=host, port=port, log_level="warning")
