@@ -34,3 +34,6 @@ def test_outside_protocol_scores_only_what_no_model_met(tiny_root, tmp_path, mon
     assert image_config["holdout"] == "optdigits"  # the image model never saw the held-out writers
     report = (out / "report.md").read_text()
     assert "People it never met" in report and "| audiomnist+optdigits | audiomnist | 20 | 2 |" in report
+    validation = entry["results"]["validation"]
+    assert set(validation) == {"clean", "image missing", "audio missing", "noisy audio", "degraded"}
+    assert "The strategy users get, chosen on validation" in report

@@ -41,6 +41,15 @@ def test_an_image_model_ignores_the_speech_corpora_and_protocol():
     assert image_split(paired) == "leave-corpus-out-optdigits" and image_split(base) == "official"
 
 
+def test_an_audio_model_is_known_by_the_speech_corpus_held_out_alone():
+    both = dict(corpora=["fsdd", "speech-commands"], images=["mnist", "optdigits"])
+    alone = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="speech-commands", **both)
+    paired = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="speech-commands+optdigits", **both)
+    assert paired.holdout == "speech-commands" and paired.digest() == alone.digest()
+    writers_only = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="optdigits", **both)
+    assert (writers_only.protocol, writers_only.holdout) == ("official", None)
+
+
 def test_corpus_and_front_end_are_part_of_an_audio_models_hash(monkeypatch):
     from digitfusion.features.mel import LogMelParams
     from digitfusion.training import config

@@ -7,9 +7,9 @@
 - speaker-kfold:K: the speakers dealt into K folds (sorted, then shuffled by the seed); fold `holdout`
   (an index) is test, the next fold validation, the rest train.
 - leave-corpus-out: test = every recording of the held-out corpus; train/validation = the other corpora,
-  validation speaker-disjoint from train (10 % of each corpus's speakers, at least one of a corpus with two). The holdout may name a speech
-  corpus, an image source, or one of each joined by `+` (`speech-commands+optdigits`: voices and writers that
-  no model of the split has met, so even the pairs are outside).
+  validation speaker-disjoint from train (10 % of each corpus's speakers, at least one of a corpus with two).
+  The holdout may name a speech corpus, an image source, or one of each joined by `+`
+  (`speech-commands+optdigits`: voices and writers no model of the split has met, so even the pairs are outside).
 Validation always comes from the training side and follows the same protocol as the test side.
 Corpora marked `train_only` (synthetic voices) are added to the training side after the split, whatever the
 protocol: they are never validation or test, and leave-corpus-out refuses to hold one out.

@@ -23,6 +23,7 @@ from digitfusion.models.registry import default_export, fusion_names
 from digitfusion.models.registry import fusion as fusion_spec
 from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
+from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
 
@@ -37,7 +38,7 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     if not folder.is_dir():
         raise DigitfusionError(folder, "no such split folder in the run (run `digitfusion demo` first)")
     fused, config = load_run(layout.run_dir(name, seed, split))
-    image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image"))
+    image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
     return ExportedModel(fused, image, audio).eval(), folder, config.digest()
 

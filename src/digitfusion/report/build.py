@@ -29,6 +29,7 @@ from digitfusion.plots import save
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
 from digitfusion.report.outside import outside_section
+from digitfusion.report.selection import selection_section
 
 SWEEPS = {
     "audio_snr": ("audio SNR (dB)", [f"snr {'clean' if s is None else s}" for s in SNRS_DB],
@@ -47,6 +48,7 @@ def build_report(out: Path, root: Path, meta: dict, entries: list[dict]) -> dict
     tables = collect(entries, table_values)
     results_section(doc, tables, entries)
     outside_section(doc, entries)
+    selection_section(doc, entries)
     data_section(doc, root, figures, entries)
     robustness_section(doc, collect(entries, sweep_values), figures)
     disagreement_section(doc, entries)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from digitfusion.evaluation.metrics import format_mean_std
-from digitfusion.models.registry import default_export
+from digitfusion.models.registry import fusion_names
 from digitfusion.report.document import Document
 
 
@@ -39,7 +39,7 @@ def outside_rows(entries: list[dict], fused: tuple[str, ...]) -> dict[str, dict[
 
 def outside_section(doc: Document, entries: list[dict]) -> dict[str, dict]:
     """Adds the table when the run has leave-corpus-out protocols; returns its rows (empty otherwise)."""
-    fused = (default_export(), "late-reliability")
+    fused = tuple(fusion_names(trained=True))
     rows = outside_rows(entries, fused)
     if not rows:
         return {}
