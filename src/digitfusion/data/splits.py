@@ -3,7 +3,8 @@
 - random: a shuffled 75/25 over every recording (10 % of the rest validation). Every speaker is on both
   sides, so its test score is optimistic.
 - official: each corpus's own split (FSDD: takes 0-4 test, 5-9 validation), concatenated.
-- speaker: one speaker held out for test, another (drawn by the seed) for validation, the rest train.
+- speaker: one speaker held out for test, another (drawn by the seed) for validation, the rest train; with
+  several corpora, validation is 10 % of each corpus's other speakers (as leave-corpus-out's).
 - speaker-kfold:K: the speakers dealt into K folds (sorted, then shuffled by the seed); fold `holdout`
   (an index) is test, the next fold validation, the rest train.
 - leave-corpus-out: test = every recording of the held-out corpus; train/validation = the other corpora,
@@ -175,11 +176,15 @@ def _by_speaker(recordings: list[Recording], holdout: str | None, rng: np.random
         raise DigitfusionError("speaker split", f"needs at least 3 speakers, the corpus has {len(speakers)}")
     holdout = resolve_speaker(holdout, speakers) if holdout else speakers[seed % len(speakers)]
     others = [s for s in speakers if s != holdout]
-    val_speaker = others[int(rng.integers(len(others)))]
-    train = [r for r in recordings if r.speaker not in (holdout, val_speaker)]
-    val = [r for r in recordings if r.speaker == val_speaker]
+    if len({r.corpus for r in recordings}) > 1:
+        # Several corpora: validation hears some speakers of each (one drawn speaker could be a 5-clip one).
+        val = validation_speakers([r for r in recordings if r.speaker != holdout], rng, 0.1)
+    else:
+        val = {others[int(rng.integers(len(others)))]}
+    train = [r for r in recordings if r.speaker != holdout and r.speaker not in val]
     test = [r for r in recordings if r.speaker == holdout]
-    return Split("speaker", seed, train, val, test, holdout=holdout, val_speaker=val_speaker)
+    return Split("speaker", seed, train, [r for r in recordings if r.speaker in val], test, holdout=holdout,
+                 val_speaker=",".join(sorted(val)))
 
 
 def _speaker_kfold(recordings: list[Recording], k: int, holdout: str | None, rng: np.random.Generator,

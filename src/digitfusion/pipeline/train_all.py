@@ -39,12 +39,15 @@ def protocol_parts(protocol: str) -> tuple[str, str | None]:
 
 
 def expand_protocols(protocols: list[str], root: Path, corpora=("fsdd",)) -> list[str]:
-    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds); speakers are named bare when
-    there is one corpus (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
+    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds), 'speaker:CORPUS.*' one per
+    speaker of that corpus (the others train); speakers are named bare when there is one corpus
+    (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
     out = []
     for protocol in protocols:
-        if protocol == "speaker:*":
-            recordings = list_recordings(root, corpora)
+        name, _, holdout = protocol.partition(":")
+        if name == "speaker" and holdout.endswith("*"):
+            corpus = holdout.removesuffix("*").removesuffix(".")
+            recordings = [r for r in list_recordings(root, corpora) if not corpus or r.corpus == corpus]
             names = {r.speaker_name if len(corpora) == 1 else r.speaker for r in recordings}
             out += [f"speaker:{s}" for s in sorted(names)]
         else:
