@@ -107,6 +107,9 @@ def test_enrol_panel_in_chromium(live_server, real_root, tmp_path):
             "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
             "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1000, "height": 1400})
+        console = []
+        page.on("console", lambda message: console.append(message.text))
+        page.on("pageerror", lambda err: console.append(str(err)))
         page.goto(live_server)
         assert page.inner_text("#enrol-digit") == "0"
         # Digit 0 through the walk-through: the fake microphone's tone, and a drawing on the canvas.
@@ -133,7 +136,9 @@ def test_enrol_panel_in_chromium(live_server, real_root, tmp_path):
         # A later answer uses it...
         page.set_input_files("#audio-file", str(take(real_root, 5, 4)))
         page.click("#submit")
-        page.wait_for_selector("#result:not([hidden])", timeout=30000)
+        page.wait_for_function("!document.getElementById('result').hidden || document.getElementById('error')"
+                               ".textContent", timeout=30000)
+        assert not page.inner_text("#error"), (page.inner_text("#error"), console)
         answer = json.loads(page.text_content("#result-json"))
         assert answer["profile"] == {"name": "theo", "examples": {"image": 1, "audio": 10}}
         assert "theo's profile" in page.inner_text("#result-strategy")

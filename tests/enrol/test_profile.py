@@ -66,3 +66,12 @@ def test_profile_of_another_model_is_refused():
 def test_missing_profile_file_is_one_line(tmp_path):
     with pytest.raises(DigitfusionError, match="no such profile file"):
         read_profile_file(tmp_path / "none.json")
+
+
+def test_a_profile_keeps_its_checksum_through_a_browser_round_trip(tmp_path):
+    """JSON.stringify writes 1.0 as 1 (the shipped temperature is 1.0): the page's copy must still load."""
+    bank = Bank(np.ones((2, 4), np.float32), np.array([1, 2]))
+    profile = Profile("p", "0" * 64, "attention", MethodParams("ridge", 1.0, 1.0, True, 1.0), {"audio": bank})
+    as_browser = json.dumps(profile.to_dict()).replace("1.0", "1")
+    assert '"temperature": 1,' in as_browser
+    assert loads(as_browser).method == profile.method

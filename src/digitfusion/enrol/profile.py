@@ -82,7 +82,19 @@ class Profile:
 
 
 def checksum(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(canonical(body), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def canonical(value):
+    """Integer-valued floats as ints, everywhere: a profile that went through a browser (JSON.parse, then
+    JSON.stringify writes 1.0 as 1) keeps its checksum."""
+    if isinstance(value, dict):
+        return {k: canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def encode_bank(bank: Bank) -> dict:
