@@ -110,12 +110,24 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
             raise DigitfusionError(out, f"ONNX and PyTorch disagree: {result['max_abs_diff']}")
         (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result))
         write_checksums(tmp)
+        add_abstention(tmp, root, protocol, seed)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def add_abstention(folder: Path, root: Path, protocol: str, seed: int) -> None:
+    """Store the abstention calibration (temperatures, thresholds: chosen on validation) in preprocessing.json,
+    so predict decides status and disagreement without torch. Old fields are kept as they were."""
+    from digitfusion.evaluation.abstention import calibrate
+
+    preprocessing = json.loads((folder / PREPROCESSING).read_text())
+    preprocessing["abstention"] = calibrate(ExportedRunner(folder), root, protocol, seed)
+    (folder / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
+    write_checksums(folder)
 
 
 def write_checksums(folder: Path) -> None:

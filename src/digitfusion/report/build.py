@@ -22,6 +22,7 @@ from digitfusion.evaluation.aggregate import (
     table_values,
 )
 from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRACTIONS, SNRS_DB
+from digitfusion.report.abstention import abstention_section
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
 from digitfusion.report.plots import save
@@ -45,6 +46,7 @@ def build_report(out: Path, root: Path, meta: dict, entries: list[dict]) -> dict
     data_section(doc, root, figures, entries)
     robustness_section(doc, collect(entries, sweep_values), figures)
     disagreement_section(doc, entries)
+    abstention_section(doc, out, figures)
     first = first_entries(entries, meta["seeds"][0])
     confusion_section(doc, first, tables, figures)
     gallery_section(doc, first, tables, figures, root)
