@@ -89,3 +89,17 @@ def test_export_command(tiny_pipeline, real_root, tmp_path, capsys):
     assert json.loads((tmp_path / "m" / "preprocessing.json").read_text())["strategy"] == "concat"
     assert main(["export", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "n")]) == 2
     assert not (tmp_path / "n").exists()
+
+
+def test_export_stores_the_abstention_calibration(tiny_model):
+    """Chosen at export (validation + the threshold half of the non-digit set); the old fields stay as they were."""
+    preprocessing = json.loads((tiny_model / "preprocessing.json").read_text())
+    assert {"audio", "image", "strategy", "protocol", "seed"} <= set(preprocessing)
+    cal = preprocessing["abstention"]
+    cases = {"image", "audio", "both", "image only", "audio only"}
+    assert set(cal["temperature"]) == cases and set(cal["unsure"]) == cases
+    assert all(0.05 <= t <= 20.0 for t in cal["temperature"].values())
+    assert all(0.0 <= u <= 1.0 + 1e-6 for u in cal["unsure"].values())
+    assert set(cal["reject"]) == {"image_energy", "audio_energy", "audio_voiced"}
+    assert all(np.isfinite(v) for v in cal["reject"].values())
+    assert cal["chosen_on"]["non-digit images"] > 50 and cal["chosen_on"]["non-digit recordings"] > 50

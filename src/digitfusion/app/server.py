@@ -87,9 +87,9 @@ async def read_upload(field, kind: str) -> Upload | None:
     if not isinstance(field, UploadFile):
         raise DigitfusionError(kind, "must be an uploaded file, not a text value")
     data = await field.read()
-    if not data:
+    if not data and not field.filename:  # an empty file field: nothing chosen
         return None
-    return Upload(Path(field.filename or kind).name, data)
+    return Upload(Path(field.filename or kind).name, data)  # an empty named file is refused like an empty path
 
 
 def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:

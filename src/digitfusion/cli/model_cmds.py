@@ -173,6 +173,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 def describe(result: dict) -> str:
     parts = [f"digit {result['digit']} (confidence {result['confidence']:.3f}, {result['strategy']} fusion)"]
+    if result.get("status") and result["status"] != "ok":
+        parts[0] = f"{result['status']}: {result['reason']}; best guess {parts[0]}"
+    if result.get("disagreement"):
+        d = result["disagreement"]
+        parts.append(f"  the image says {d['image']}, the audio says {d['audio']}; trusting the {d['trusted']}")
     for name, modality in result["modalities"].items():
         if modality:
             parts.append(f"  {name}: {modality['digit']} ({modality['confidence']:.3f}), "
