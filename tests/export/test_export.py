@@ -48,7 +48,8 @@ def test_predict_json_contract_without_torch(tiny_model, real_root):
                           "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
-    assert set(answer) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    old = {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    assert set(answer) == old | {"status", "reason", "calibrated_confidence", "disagreement"}
     assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-4
     assert answer["modalities"]["image"] is None and answer["weights"] == {"image": 0.0, "audio": 1.0}
 
