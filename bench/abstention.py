@@ -16,6 +16,7 @@ from digitfusion.atomic import write_text
 from digitfusion.evaluation.coverage import measure
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.paths import require_data_root
+from digitfusion.plots import save
 from digitfusion.report.abstention import (
     NON_DIGIT_HEADER,
     RESULTS,
@@ -26,7 +27,6 @@ from digitfusion.report.abstention import (
     shares_rows,
     targets_rows,
 )
-from digitfusion.report.plots import save
 
 
 def markdown(header: list[str], rows: list[list]) -> str:

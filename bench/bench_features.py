@@ -10,7 +10,7 @@ import numpy as np
 from common import table, timed
 from PIL import Image, ImageDraw
 
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features.cache import load_features
 from digitfusion.features.image import load_user_image_bytes
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from common import latencies, table, timed
 
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.data.mnist import load_mnist
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.features.image import normalise

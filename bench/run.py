@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import bench_features  # noqa: E402
 import bench_inference  # noqa: E402
-import bench_seed_pipeline  # noqa: E402
+import bench_lab_pipeline  # noqa: E402
 from common import machine  # noqa: E402
 
 from digitfusion.atomic import write_text  # noqa: E402
@@ -50,7 +50,7 @@ def main() -> int:
         model = demo / "model"
         subprocess.run([sys.executable, "-m", "digitfusion", "export", "--run", str(demo), "--out", str(model)],
                        check=True, stdout=subprocess.DEVNULL)
-    sections = [("Seed pipeline vs cached features (same model, epoch time)", bench_seed_pipeline.run(root)),
+    sections = [("Seed pipeline vs cached features (same model, epoch time)", bench_lab_pipeline.run(root)),
                 ("Feature extraction and image preprocessing", bench_features.run(root)),
                 ("Inference through the exported ONNX model", bench_inference.run(root, model)), *demo_sections]
     text = f"# Benchmarks\n\nMeasured {machine()}.\n"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.data.audio_io import MAX_SECONDS, load_audio, load_audio_bytes
+from digitfusion.audio_io import MAX_SECONDS, load_audio, load_audio_bytes
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.image import load_user_image, load_user_image_bytes, normalise
 from digitfusion.features.mel import LogMelParams, prepare_waveform

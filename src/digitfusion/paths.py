@@ -1,6 +1,6 @@
 """Where data is read from and where caches and runs are written.
 
-Data root lookup (DESIGN.md): --data DIR -> $DIGITFUSION_DATA -> ./data -> ../shared/data.
+Data root lookup: --data DIR -> $DIGITFUSION_DATA -> ./data -> ../shared/data.
 The data root is only ever read; caches and runs live under the working directory.
 """
 

@@ -9,6 +9,7 @@ import pytest
 
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
+from digitfusion.models.registry import fusion_names
 
 
 def test_export_writes_a_checked_folder(tiny_model):
@@ -21,7 +22,9 @@ def test_export_writes_a_checked_folder(tiny_model):
 def test_parity_with_pytorch_on_real_pairs(tiny_pipeline, real_root, tmp_path):
     from digitfusion.export.build import export_model
 
-    result = export_model(tiny_pipeline, tmp_path / "m", real_root, strategy="gated")
+    # every trained fusion exports with ONNX parity; the last in the registry's order is checked here (the shared
+    # tiny_model fixture exports the default, attention)
+    result = export_model(tiny_pipeline, tmp_path / "m", real_root, fusion=fusion_names(trained=True)[-1])
     assert result["pairs"] == 256
     assert all(diff < 1e-4 for diff in result["max_abs_diff"].values()), result
 
@@ -85,9 +88,10 @@ def test_export_command(tiny_pipeline, real_root, tmp_path, capsys):
     from digitfusion.cli import main
 
     assert main(["export", "--run", str(tiny_pipeline), "--out", str(tmp_path / "m"), "--data", str(real_root),
-                 "--strategy", "concat"]) == 0
+                 "--fusion", fusion_names(family="intermediate")[0]]) == 0
     assert "parity" in capsys.readouterr().out
-    assert json.loads((tmp_path / "m" / "preprocessing.json").read_text())["strategy"] == "concat"
+    exported = json.loads((tmp_path / "m" / "preprocessing.json").read_text())["strategy"]
+    assert exported == fusion_names(family="intermediate")[0]
     assert main(["export", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "n")]) == 2
     assert not (tmp_path / "n").exists()
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from digitfusion.data.audio_io import load_audio
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.audio_io import load_audio
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features.audio import LogMel
 from digitfusion.features.mel import LogMelParams, fit_length, mel_filterbank, prepare_waveform, trim_silence
 from tests.generate import tone

@@ -1,11 +1,17 @@
 import contextlib
+import dataclasses
+import hashlib
 import os
 
 import numpy as np
+import pytest
 
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.audio_io import load_audio
+from digitfusion.data.clips import CorpusClips
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features import cache as cache_module
 from digitfusion.features.cache import load_features
+from digitfusion.features.mel import LogMelParams
 
 
 def test_second_run_reads_the_cache(tiny_root, tmp_path):
@@ -17,8 +23,6 @@ def test_second_run_reads_the_cache(tiny_root, tmp_path):
 
 
 def test_changed_file_or_params_gives_a_new_entry(tiny_root, tmp_path):
-    import dataclasses
-
     paths = [r.path for r in list_recordings(tiny_root)][:5]
     load_features(tiny_root, paths, cache=tmp_path)
     params = dataclasses.replace(cache_module.LogMelParams(), n_mels=32)
@@ -50,7 +54,7 @@ def test_sigkill_during_a_cache_build_leaves_no_entry(tiny_root, tmp_path):
     code = f"""
 import os, signal, numpy as np
 from pathlib import Path
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features import cache
 real_save = np.save
 def save_then_die(path, array):
@@ -67,3 +71,49 @@ cache.load_features(root, [r.path for r in list_recordings(root)][:5], cache=Pat
     paths = [r.path for r in list_recordings(tiny_root)][:5]
     rebuilt = load_features(tiny_root, paths, cache=tmp_path)
     assert not rebuilt.from_cache and load_features(tiny_root, paths, cache=tmp_path).from_cache
+
+
+def test_corpus_and_segment_are_part_of_the_key(tiny_root, tmp_path):
+    """The same file under another corpus, or a segment of it, is another clip: another entry."""
+    rec = list_recordings(tiny_root)[0]
+    clips = CorpusClips(tiny_root)
+    whole = load_features(tiny_root, [rec], cache=tmp_path, source=clips)
+    renamed = dataclasses.replace(rec, corpus="fsdd-jason")
+    assert cache_module.cache_key(clips, [rec], LogMelParams()) != cache_module.cache_key(clips, [renamed],
+                                                                                          LogMelParams())
+    segment = dataclasses.replace(rec, start=0.05, end=0.2)
+    cut = load_features(tiny_root, [segment], cache=tmp_path, source=clips)
+    assert not cut.from_cache and cut.paths == [f"{rec.path}#0.050-0.200"]
+    assert not np.array_equal(cut.waves, whole.waves)
+    assert len(list((tmp_path / "features").iterdir())) == 2
+
+
+def test_a_segment_is_cut_before_trimming_and_centring(tiny_root, tmp_path):
+    rec = list_recordings(tiny_root)[0]
+    segment = dataclasses.replace(rec, start=0.1, end=0.25)
+    wave = load_audio(tiny_root / rec.path)[800:2000]
+    expected = LogMelParams().prepare(wave)
+    got = load_features(tiny_root, [segment], cache=tmp_path, source=CorpusClips(tiny_root)).waves[0]
+    assert np.array_equal(got, expected)
+
+
+def test_plain_paths_and_recordings_give_the_same_features(tiny_root, tmp_path):
+    recs = list_recordings(tiny_root)[:6]
+    by_path = load_features(tiny_root, [r.path for r in recs], cache=tmp_path)
+    by_recording = load_features(tiny_root, recs, cache=tmp_path, source=CorpusClips(tiny_root))
+    assert np.array_equal(by_path.logmel, by_recording.logmel) and by_path.paths == by_recording.paths
+    assert by_recording.from_cache  # one cache entry: the pipeline's plain-path callers and load_bundle share it
+
+
+# sha256 of the FSDD cache arrays (all 3,000 recordings, default LogMelParams) computed by the pre-corpora code
+# (main 933d348): the demo's inputs must not move.
+FSDD_LOGMEL_SHA256 = "c2eb4587d6bed3db960e561911f4d7761adf9ce8551e7bbbd34d41718d086a36"
+FSDD_WAVES_SHA256 = "1d3887d05044ec6fe95e33bd1be77f45e8fccd0716b88812feda81f9b9ca8f9c"
+
+
+@pytest.mark.integration
+def test_fsdd_features_are_bit_identical_to_the_pre_corpora_cache(real_root, tmp_path):
+    recs = list_recordings(real_root, "fsdd")
+    feats = load_features(real_root, recs, cache=tmp_path, source=CorpusClips(real_root))
+    assert hashlib.sha256(feats.logmel.tobytes()).hexdigest() == FSDD_LOGMEL_SHA256
+    assert hashlib.sha256(feats.waves.tobytes()).hexdigest() == FSDD_WAVES_SHA256

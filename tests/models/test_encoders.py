@@ -1,11 +1,12 @@
 import pytest
 import torch
 
-from digitfusion.models import MODELS, build_unimodal
+from digitfusion.models import build_model, modality_of
 from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, UtteranceNorm
+from digitfusion.models.registry import model_names
 
 INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
-          "seed-cnn": (4, 1, 128, 241)}
+          "lab-cnn": (4, 1, 128, 241)}
 PAIR = {"image": (4, 1, 28, 28), "audio": (4, 1, 64, 101)}
 
 
@@ -27,11 +28,11 @@ def test_utterance_norm_ignores_gain_and_padding_level():
     assert torch.allclose(norm(feats), norm(feats + 12.0), atol=1e-4)  # +12 dB gain changes nothing
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
+@pytest.mark.parametrize("name", model_names())
 def test_every_model_overfits_one_batch(name):
     torch.manual_seed(0)
-    model = build_unimodal(name)
-    modality = MODELS[name][0]
+    model = build_model(name)
+    modality = modality_of(name)
     shapes = PAIR if modality == "pair" else {modality: INPUTS[name]}
     inputs = {key: torch.randn(*shape) for key, shape in shapes.items()}
     labels = torch.tensor([0, 3, 5, 9])
@@ -48,7 +49,7 @@ def test_every_model_overfits_one_batch(name):
 
 def test_missing_modality_is_a_clear_error():
     with pytest.raises(ValueError, match="image input is missing"):
-        build_unimodal("image-cnn")({"audio": torch.zeros(1, 1, 64, 101)})
+        build_model("image-cnn")({"audio": torch.zeros(1, 1, 64, 101)})
 
 
 def test_image_pooling_equals_adaptive_pooling_on_mnist_maps():

@@ -3,11 +3,22 @@
 import pytest
 import torch
 
-from digitfusion.models import FUSIONS, LATE_FUSIONS, TRAINED_FUSIONS, build_model
-from digitfusion.models.late import LateFusion
+from digitfusion.models import build_model
+from digitfusion.models.fusions.late import LateFusion
+from digitfusion.models.registry import fusion, fusion_names
 
-SMALL = {"early": {"width": 8}, "concat": {"image": {"width": 8}, "audio": {"width": 8}}}
-SMALL["attention"] = SMALL["gated"] = SMALL["concat"]
+TRAINED = fusion_names(trained=True)
+LATE = fusion_names(family="late")
+INTERMEDIATE = fusion_names(family="intermediate")
+
+
+def small(name: str) -> dict:
+    """Narrow encoders (or the one early CNN), so the tests run in a blink."""
+    return {"width": 8} if fusion(name).family == "input" else {"image": {"width": 8}, "audio": {"width": 8}}
+
+
+def weighted_fusions() -> list[str]:
+    return [n for n in INTERMEDIATE if "weights" in build_model(n, **small(n)).eval()(inputs())]
 
 
 def inputs(batch: int = 4) -> dict:
@@ -16,15 +27,16 @@ def inputs(batch: int = 4) -> dict:
 
 
 def test_registry_names_every_strategy_of_the_lab():
-    assert set(TRAINED_FUSIONS) == {"early", "concat", "attention", "gated"}
-    assert {"late-mean", "late-weighted", "late-product", "late-max", "late-vote", "late-stacking",
-            "late-reliability"} <= set(LATE_FUSIONS)
-    assert set(FUSIONS) == set(TRAINED_FUSIONS) | set(LATE_FUSIONS)
+    """The lab's families are all there: early (input-level), intermediate (concat, attention, gated), seven late
+    rules."""
+    assert len(fusion_names(family="input")) == 1 and len(INTERMEDIATE) == 3 and len(LATE) == 7
+    assert set(fusion_names()) == set(TRAINED) | set(LATE)
+    assert fusion_names() == sorted(fusion_names(), key=lambda n: fusion(n).order)  # the report's order
 
 
-@pytest.mark.parametrize("name", TRAINED_FUSIONS)
+@pytest.mark.parametrize("name", TRAINED)
 def test_shapes_and_gradients_reach_both_encoders(name):
-    model = build_model(name, **SMALL[name]).train()
+    model = build_model(name, **small(name)).train()
     out = model(inputs())
     assert out["logits"].shape == (4, 10)
     out["logits"].sum().backward()
@@ -34,10 +46,10 @@ def test_shapes_and_gradients_reach_both_encoders(name):
     assert any("audio" in k or "body.body.0" in k for k in first)
 
 
-@pytest.mark.parametrize("name", TRAINED_FUSIONS)
+@pytest.mark.parametrize("name", TRAINED)
 @pytest.mark.parametrize("missing", ["image", "audio"])
 def test_missing_modality_answers_from_the_other(name, missing):
-    model = build_model(name, **SMALL[name]).eval()
+    model = build_model(name, **small(name)).eval()
     full = inputs()
     absent = {**full, missing: None}
     logits = model(absent)["logits"]
@@ -47,12 +59,12 @@ def test_missing_modality_answers_from_the_other(name, missing):
     assert torch.allclose(model(changed)["logits"], logits, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["concat", "attention", "gated"])
+@pytest.mark.parametrize("name", INTERMEDIATE)
 def test_one_modality_is_answered_by_its_own_head(name):
-    model = build_model(name, **SMALL[name]).eval()
+    model = build_model(name, **small(name)).eval()
     full = inputs()
     with torch.no_grad():
-        heads = {m: model.modality_heads[m](getattr(model, f"{m}_encoder")(full[m])) for m in ("image", "audio")}
+        heads = {m: model.modality_heads[m](model.encoders[m](full[m])) for m in ("image", "audio")}
         assert torch.allclose(model({**full, "image": None})["logits"], heads["audio"], atol=1e-6)
         assert torch.allclose(model({**full, "audio": None})["logits"], heads["image"], atol=1e-6)
         # Per sample: pair 0 keeps both (the fused head answers), pair 1 loses its image, pair 2 its audio.
@@ -66,9 +78,13 @@ def test_one_modality_is_answered_by_its_own_head(name):
     assert torch.equal(mixed["presence"], torch.stack([masks["image_mask"], masks["audio_mask"]], 1))
 
 
-@pytest.mark.parametrize("name", ["attention", "gated"])
+def test_two_fusions_weigh_the_modalities():
+    assert len(weighted_fusions()) == 2  # attention and gated
+
+
+@pytest.mark.parametrize("name", weighted_fusions())
 def test_weighted_fusions_return_a_softmax_over_modalities(name):
-    model = build_model(name, **SMALL[name]).eval()
+    model = build_model(name, **small(name)).eval()
     weights = model(inputs())["weights"]
     assert weights.shape == (4, 2) and torch.allclose(weights.sum(1), torch.ones(4))
     only_audio = model({**inputs(), "image": None})["weights"]
@@ -77,7 +93,7 @@ def test_weighted_fusions_return_a_softmax_over_modalities(name):
 
 def test_both_missing_is_an_error():
     with pytest.raises(ValueError, match="both modalities are missing"):
-        build_model("concat", **SMALL["concat"])({"image": None, "audio": None})
+        build_model(INTERMEDIATE[0], **small(INTERMEDIATE[0]))({"image": None, "audio": None})
 
 
 def logits_for(labels: torch.Tensor, accuracy: float, seed: int) -> torch.Tensor:
@@ -88,10 +104,10 @@ def logits_for(labels: torch.Tensor, accuracy: float, seed: int) -> torch.Tensor
     return torch.nn.functional.one_hot(predicted, 10).float() * 4 + torch.randn(len(labels), 10, generator=g) * 0.1
 
 
-@pytest.mark.parametrize("name", LATE_FUSIONS)
+@pytest.mark.parametrize("name", LATE)
 def test_late_rules_give_probabilities_and_handle_missing(name):
     labels = torch.arange(200) % 10
-    fusion = LateFusion(name.removeprefix("late-")).fit(logits_for(labels, 0.9, 1), logits_for(labels, 0.7, 2), labels)
+    fusion = late_rule(name).fit(logits_for(labels, 0.9, 1), logits_for(labels, 0.7, 2), labels)
     probs, weights = fusion.combine(logits_for(labels, 0.9, 3), logits_for(labels, 0.7, 4))
     assert probs.shape == (200, 10) and torch.allclose(probs.sum(1), torch.ones(200), atol=1e-5)
     assert weights.shape == (200, 2)
@@ -130,3 +146,32 @@ def test_stacking_state_round_trip():
     again = LateFusion.from_state(fusion.state())
     a, b = logits_for(labels, 0.9, 3), logits_for(labels, 0.8, 4)
     assert torch.allclose(fusion.combine(a, b)[0], again.combine(a, b)[0])
+
+
+def late_rule(name: str) -> LateFusion:
+    return fusion(name).build()
+
+
+@pytest.mark.parametrize("name", INTERMEDIATE)
+def test_any_encoder_can_be_fused(name):
+    """The GRU encoder fuses like the CNN: the fused model is a composition, not a subclass wired to AudioCNN."""
+    model = build_model(name, encoders={"audio": "audio-gru"}, image={"width": 8}).eval()
+    assert type(model.encoders["audio"]).__name__ == "AudioGRU"
+    assert model(inputs())["logits"].shape == (4, 10)
+
+
+def test_an_encoder_of_the_wrong_modality_is_refused():
+    with pytest.raises(ValueError, match="encodes the audio, not the image"):
+        build_model(INTERMEDIATE[0], encoders={"image": "audio-cnn"})
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_pair_outputs_equal_the_forward_pass(name):
+    """What evaluation reads (`pair_outputs`, each unique item encoded once) is the model's own answer on the pairs."""
+    model = build_model(name, **small(name)).eval()
+    items = inputs(6)
+    pairs = torch.tensor([[0, 1], [2, 2], [5, 0], [0, 1]])
+    out = model.pair_outputs(items, pairs, lambda m, fn: fn(items[m]))
+    with torch.no_grad():
+        expected = model({"image": items["image"][pairs[:, 0]], "audio": items["audio"][pairs[:, 1]]})["logits"]
+    assert torch.allclose(out["probs"], expected.softmax(1), atol=1e-6)

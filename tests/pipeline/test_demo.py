@@ -2,14 +2,14 @@
 
 import json
 
-from digitfusion.models import FUSIONS
+from digitfusion.models.registry import fusion_names
 from digitfusion.pipeline.run import run_pipeline
 
 
 def test_report_is_complete(tiny_pipeline):
     html = (tiny_pipeline / "report.html").read_text()
     markdown = (tiny_pipeline / "report.md").read_text()
-    for strategy in FUSIONS + ("image-only", "audio-only", "seed-cnn (audio)"):
+    for strategy in (*fusion_names(), "image-only", "audio-only", "lab-cnn (audio)"):
         assert f"| {strategy} |" in markdown, strategy
     for section in ("Results on the fixed test pairs", "Robustness", "When the modalities disagree",
                     "Confusion matrices", "Hardest pairs", "Training curves", "Data"):

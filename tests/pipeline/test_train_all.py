@@ -4,8 +4,9 @@ import dataclasses
 
 import pytest
 
+from digitfusion.models.registry import fusion, fusion_names
 from digitfusion.pipeline import train_all
-from digitfusion.pipeline.configs import STRATEGY_SETTINGS, get_config
+from digitfusion.pipeline.configs import get_config
 
 
 class Calls(list):
@@ -45,13 +46,13 @@ def test_without_force_nothing_is_forced(tiny_root, tmp_path, recorded):
     assert recorded and not any(force for _, force in recorded)
 
 
-def test_seed_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
+def test_lab_cnn_only_for_its_seeds(tiny_root, tmp_path, recorded):
     config = dataclasses.replace(get_config("tiny"), baseline_seeds=[0])
     first = train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     second = train_all.train_protocol(config, tiny_root, tmp_path, "official", 1)
-    assert "seed-cnn" in first.runs and first.seed_test_audio is not None
-    assert "seed-cnn" not in second.runs and second.seed_test_audio is None
-    assert {"image-cnn", "audio-cnn", "early", "concat", "attention", "gated"} <= set(second.runs)
+    assert "lab-cnn" in first.runs and first.lab_test_audio is not None
+    assert "lab-cnn" not in second.runs and second.lab_test_audio is None
+    assert {"image-cnn", "audio-cnn", *fusion_names(trained=True)} <= set(second.runs)
 
 
 def test_full_config_reuses_the_unimodal_full_runs():
@@ -60,17 +61,24 @@ def test_full_config_reuses_the_unimodal_full_runs():
     from digitfusion.pipeline.unimodal import UNIMODAL_CONFIGS
 
     full, unimodal = get_config("full"), UNIMODAL_CONFIGS["full"]
-    assert full.image == unimodal.overrides["image-cnn"] and full.audio == unimodal.overrides["audio-cnn"]
-    assert full.seed_cnn == unimodal.overrides["seed-cnn"] and full.baseline_seeds == unimodal.baseline_seeds
+    assert full.name == unimodal.size and full.baseline_seeds == unimodal.baseline_seeds
 
 
 def test_modality_head_weight_reaches_intermediate_fusions_only(tiny_root, tmp_path, recorded):
     config = get_config("tiny")
     train_all.train_protocol(config, tiny_root, tmp_path, "official", 0)
     configs = recorded.configs
-    for name in ("concat", "attention"):
-        assert STRATEGY_SETTINGS[name]["modality_loss_weight"] > 0
-        assert configs[name].modality_loss_weight == STRATEGY_SETTINGS[name]["modality_loss_weight"]
-    assert configs["gated"].modality_loss_weight == 0.0  # the per-strategy override chosen on validation
-    # early has no per-modality heads: the setting stays at its default, so changing it does not retrain early
-    assert configs["early"].modality_loss_weight == 0.0
+    weights = {name: fusion(name).settings.get("modality_loss_weight", 0.0) for name in fusion_names(trained=True)}
+    assert sorted(weights.values()) == [0.0, 0.0, 1.0, 1.0]  # two use their heads' loss; gated (chosen on
+    # validation) and early (it has no per-modality heads: the setting stays at its default) do not
+    for name, weight in weights.items():
+        assert configs[name].modality_loss_weight == weight
+
+
+def test_fusions_start_from_this_protocols_unimodal_runs(tiny_root, tmp_path, recorded):
+    runs = train_all.train_protocol(get_config("tiny"), tiny_root, tmp_path, "speaker:bob", 0).runs
+    for name in fusion_names(family="intermediate"):
+        init = recorded.configs[name].init_from
+        assert init["image"] == str(runs["image-cnn"]) and init["audio"] == str(runs["audio-cnn"])
+        assert init["audio_config"] == recorded.configs["audio-cnn"].digest()
+    assert not recorded.configs[fusion_names(family="input")[0]].init_from

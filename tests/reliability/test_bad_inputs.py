@@ -542,7 +542,7 @@ def test_batch_keeps_answering_after_a_bad_row(model_dir, speech, tmp_path):
 
 def test_length_is_refused_from_the_header(speech, tmp_path, monkeypatch):
     """The 10-minute file is refused before a single sample is decoded."""
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.errors import DigitfusionError
 
     call = a_ten_minutes(Ctx(tmp_path, speech, tmp_path))
@@ -570,7 +570,7 @@ def test_closed_stdout_is_not_a_traceback(model_dir, speech, tmp_path):
 @pytest.mark.parametrize("kind", ["audio", "image"])
 def test_permission_denied_path(kind, speech, tmp_path, monkeypatch):
     """The chmod-000 branch, reachable even as root: os.access is made to say no."""
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.errors import DigitfusionError
     from digitfusion.features.image import load_user_image
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageDraw
 
-from digitfusion.data.audio_io import load_audio_bytes
+from digitfusion.audio_io import load_audio_bytes
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.image import load_user_image_bytes
 from digitfusion.features.mel import LogMelParams, prepare_waveform

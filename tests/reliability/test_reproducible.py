@@ -16,7 +16,7 @@ def read_all(folder):
 def test_split_command_is_byte_identical_for_a_seed(tiny_root, tmp_path):
     for out in ("a", "b", "c"):
         seed = "7" if out != "c" else "8"
-        assert main(["split", "--data", str(tiny_root), "--strategy", "random", "--seed", seed,
+        assert main(["split", "--data", str(tiny_root), "--split", "random", "--seed", seed,
                      "--out", str(tmp_path / out)]) == 0
     assert read_all(tmp_path / "a") == read_all(tmp_path / "b")
     assert read_all(tmp_path / "a")["test.csv"] != read_all(tmp_path / "c")["test.csv"]

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
+from digitfusion.plots import save
 from digitfusion.report.figures import bar_figure, confusion_figure, curve_figure, gallery_figure
-from digitfusion.report.plots import save
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -24,10 +24,10 @@ def test_curve_with_labelled_snr_axis(tmp_path):
 
 
 def test_curve_families_have_their_own_line_styles():
-    names = ["image-only", "seed-cnn (audio)", "attention", "early", "late-product", "late-mean"]
+    names = ["image-only", "lab-cnn (audio)", "attention", "early", "late-product", "late-mean"]
     fig = curve_figure([0, 1], {n: [0.9, 0.8] for n in names}, "x", "accuracy", "t")
     styles = {line.get_label(): line.get_linestyle() for line in fig.axes[0].lines}
-    assert styles == {"image-only": ":", "seed-cnn (audio)": ":", "attention": "-", "early": "-",
+    assert styles == {"image-only": ":", "lab-cnn (audio)": ":", "attention": "-", "early": "-",
                       "late-product": "--", "late-mean": "--"}
 
 

@@ -72,12 +72,12 @@ def test_ddp_two_cpu_processes_make_a_valid_checkpoint(tiny_root, tmp_path):
     """The same train command with --devices 2 --strategy ddp (gloo on CPU) for a few steps."""
     out = tmp_path / "ddp"
     run = subprocess.run([sys.executable, "-m", "digitfusion", "train", "--data", str(tiny_root), "--model",
-                          "image-cnn", "--tiny", "--devices", "2", "--strategy", "ddp", "--out", str(out)],
+                          "image-cnn", "--tiny", "--devices", "2", "--lightning-strategy", "ddp", "--out", str(out)],
                          capture_output=True, text=True, timeout=300,
                          env={**__import__("os").environ, "DIGITFUSION_CACHE": str(tmp_path / "cache")})
     assert run.returncode == 0, run.stderr[-2000:]
-    model, config = load_run(out)
-    assert config.devices == 2 and config.accelerator_strategy == "ddp"
+    model, config = load_run(out / "seed0" / "image-cnn")
+    assert config.devices == 2 and config.lightning_strategy == "ddp"
     logits = model({"image": torch.zeros(2, 1, 28, 28)})["logits"]
     assert logits.shape == (2, 10) and torch.isfinite(logits).all()
 

@@ -7,17 +7,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from digitfusion.cli.common import add_data_option, add_split_options
+from digitfusion.cli.common import add_data_option, add_split_options, split_settings
 from digitfusion.paths import DEFAULT_DOWNLOAD_DIR, require_data_root, runs_dir
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     data = commands.add_parser("data", help="fetch, verify and describe the data")
     actions = data.add_subparsers(dest="action", required=True, metavar="ACTION")
-    fetch = actions.add_parser("fetch", help="download MNIST and FSDD (md5 checked) into the data root")
+    fetch = actions.add_parser("fetch", help="download corpora and image sources (checksummed) into the data root")
     fetch.add_argument("--data", metavar="DIR", help=f"where to download (default: {DEFAULT_DOWNLOAD_DIR})")
+    fetch.add_argument("--corpus", default="mnist,fsdd", metavar="NAMES",
+                       help="corpora and image sources to fetch, comma-separated (default: mnist,fsdd)")
     fetch.set_defaults(run=run_fetch)
-    verify = actions.add_parser("verify", help="report what is present, counts and checksums")
+    verify = actions.add_parser("verify", help="list every corpus and image source present, with counts")
     add_data_option(verify)
     verify.set_defaults(run=run_verify)
     stats = actions.add_parser("stats", help="digits per side and speakers per side of a split")
@@ -33,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     features = commands.add_parser("features", help="compute (or read from cache) the log-mel of every recording")
     add_data_option(features)
-    features.add_argument("--corpus", choices=("fsdd", "audiomnist"), default="fsdd")
+    features.add_argument("--corpus", default="fsdd", metavar="NAMES", help="speech corpora, comma-separated")
     features.add_argument("--force", action="store_true", help="recompute even if cached")
     features.set_defaults(run=run_features)
 
@@ -43,31 +45,45 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.set_defaults(run=run_show)
 
 
-def run_fetch(args: argparse.Namespace) -> int:
-    from digitfusion.data.download import fetch, format_verify, verify
+def _names(text: str) -> list[str]:
+    from digitfusion.data.catalog import known_names
+    from digitfusion.errors import DigitfusionError
 
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    for name in names:
+        if name not in known_names() and not name.startswith("folder:"):
+            raise DigitfusionError(name, f"unknown corpus or image source (choose from {', '.join(known_names())})")
+    return names
+
+
+def run_fetch(args: argparse.Namespace) -> int:
+    from digitfusion.data.catalog import fetch, format_rows, verify
+
+    names = _names(args.corpus)
     root = Path(args.data) if args.data else DEFAULT_DOWNLOAD_DIR
-    fetch(root)
-    print(format_verify(verify(root)))
+    fetch(root, names)
+    print(format_rows(verify(root, names)))
     return 0
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from digitfusion.data.download import all_ok, format_verify, verify
+    from digitfusion.data.catalog import all_ok, format_rows, verify
 
     root = require_data_root(args.data)
-    print(f"data root: {root}")
+    start = time.perf_counter()
     rows = verify(root)
-    print(format_verify(rows))
+    print(f"data root: {root}\n{format_rows(rows)}\nverified in {time.perf_counter() - start:.1f} s")
     return 0 if all_ok(rows) else 1
 
 
 def _split(args: argparse.Namespace):
-    from digitfusion.data.fsdd import list_recordings
+    from digitfusion.data.corpora import list_recordings
     from digitfusion.data.splits import make_split
 
+    settings = split_settings(args)
     root = require_data_root(args.data)
-    return make_split(list_recordings(root, args.corpus), args.split_strategy, holdout=args.holdout, seed=args.seed)
+    recordings = list_recordings(root, settings["corpora"])
+    return make_split(recordings, settings["protocol"], holdout=settings["holdout"], seed=settings["seed"])
 
 
 def run_split(args: argparse.Namespace) -> int:
@@ -76,8 +92,10 @@ def run_split(args: argparse.Namespace) -> int:
     split = _split(args)
     out = write_split(split, args.out or runs_dir() / "splits" / split.name)
     print(f"{split.name}: train {len(split.train)}, val {len(split.val)}, test {len(split.test)} -> {out}")
+    for side, counts in split.corpora().items():
+        print(f"  {side}: " + (", ".join(f"{n} {c}" for c, n in counts.items()) or "empty"))
     print(speaker_table(split))
-    if split.strategy == "random":
+    if split.protocol == "random":
         print("warning: every speaker is on both sides of a random split: its test score is speaker-dependent")
     return 0
 
@@ -98,16 +116,18 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def run_features(args: argparse.Namespace) -> int:
-    from digitfusion.data.fsdd import list_recordings
+    from digitfusion.data.clips import CorpusClips
+    from digitfusion.data.corpora import list_recordings, parse_corpora
     from digitfusion.features.cache import load_features
 
+    corpora = parse_corpora(args.corpus)
     root = require_data_root(args.data)
-    paths = [r.path for r in list_recordings(root, args.corpus)]
+    recordings = list_recordings(root, corpora)
     start = time.perf_counter()
-    feats = load_features(root, paths, force=args.force)
+    feats = load_features(root, recordings, force=args.force, source=CorpusClips(root))
     seconds = time.perf_counter() - start
     source = "read from cache" if feats.from_cache else "computed and cached"
-    print(f"{len(paths)} recordings: log-mel {tuple(feats.logmel.shape)} {source} in {seconds:.2f} s")
+    print(f"{len(recordings)} recordings: log-mel {tuple(feats.logmel.shape)} {source} in {seconds:.2f} s")
     return 0
 
 
@@ -115,10 +135,10 @@ def run_show(args: argparse.Namespace) -> int:
     import soundfile as sf
     import torch
 
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.features.audio import LogMel
     from digitfusion.features.mel import LogMelParams, prepare_waveform
-    from digitfusion.report.plots import audio_figure, save
+    from digitfusion.plots import audio_figure, save
 
     path = Path(args.file)
     wave = load_audio(path)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 from digitfusion.cli.common import add_data_option
 from digitfusion.errors import DigitfusionError
-
-TRAINED_FUSIONS = ("early", "concat", "attention", "gated")  # models.TRAINED_FUSIONS, without importing torch
+from digitfusion.models.registry import LazyChoices, fusion_names
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,9 +19,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--run", dest="run_dir", default="runs/demo", metavar="DIR",
                         help="pipeline folder (default: runs/demo)")
     export.add_argument("--out", default="model", metavar="DIR", help="model folder to write (default: model/)")
-    export.add_argument("--strategy", default="attention", choices=TRAINED_FUSIONS)
-    export.add_argument("--protocol", default="official", help="protocol folder of the run (default: official)")
-    export.add_argument("--seed", type=int, default=0)
+    export.add_argument("--fusion", metavar="NAME", choices=LazyChoices(lambda: fusion_names(trained=True)),
+                        help="the trained fusion strategy to export (default: the registry's default export, "
+                             "attention)")
+    export.add_argument("--split", default="official", help="split folder of the run (default: official)")
+    export.add_argument("--seed", type=int, default=0, help="random seed of the run to export (default: 0)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
@@ -55,9 +56,9 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
-    result = export_model(args.run_dir, args.out, require_data_root(args.data), protocol=args.protocol, seed=args.seed,
-                          strategy=args.strategy)
-    print(f"exported {args.strategy} ({args.protocol}, seed {args.seed}) -> {args.out}/")
+    result = export_model(args.run_dir, args.out, require_data_root(args.data), split=args.split, seed=args.seed,
+                          fusion=args.fusion)
+    print(f"exported {args.fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
     return 0

@@ -1,4 +1,4 @@
-"""`train`: one model (image, audio, or a fused pair model) through the one trainer."""
+"""`train`: one model (image, audio, or a fused pair model) through the one trainer and the one recipe."""
 
 from __future__ import annotations
 
@@ -6,73 +6,121 @@ import argparse
 import json
 from pathlib import Path
 
-from digitfusion.cli.common import add_data_option, add_split_options
+from digitfusion.cli.common import add_data_option, add_split_options, split_settings
 from digitfusion.errors import DigitfusionError
+from digitfusion.models.registry import LazyChoices, model_names
 from digitfusion.paths import require_data_root, runs_dir
-
-# models.MODELS' names, listed here so that building the parser does not import torch (a test keeps them equal).
-MODEL_NAMES = ("image-cnn", "audio-cnn", "audio-gru", "seed-cnn", "early", "concat", "attention", "gated")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser("train", help="train one model; best weights chosen on validation")
+    train = commands.add_parser("train", help="train one model with the pipeline's recipe; best weights chosen on "
+                                              "validation")
     add_data_option(train)
-    add_split_options(train, flag="--split")
-    train.add_argument("--modality", choices=("image", "audio"), help="what the model reads (default: the model's)")
-    train.add_argument("--model", default="image-cnn", choices=MODEL_NAMES, help="model name")
-    train.add_argument("--epochs", type=int, help="epochs (default: the config's)")
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float)
-    train.add_argument("--optimizer", choices=("adamw", "sgd"))
-    train.add_argument("--scheduler", choices=("onecycle", "cosine", "none"))
+    add_split_options(train)
+    train.add_argument("--model", default="image-cnn", metavar="NAME", choices=LazyChoices(model_names),
+                       help="a unimodal model (image-cnn, audio-cnn, audio-gru, lab-cnn) or a trained fusion "
+                            "(default: image-cnn)")
+    train.add_argument("--size", default="demo", choices=("tiny", "demo", "full"),
+                       help="the pipeline size whose recipe is used: `demo` trains what `make demo` trains "
+                            "(default: demo)")
+    train.add_argument("--image-encoder", metavar="NAME", help="a fusion's image encoder (default: image-cnn)")
+    train.add_argument("--audio-encoder", metavar="NAME", help="a fusion's audio encoder (default: audio-cnn; "
+                                                               "audio-gru can be fused too)")
+    train.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
+    train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
+    train.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
+    train.add_argument("--optimizer", choices=("adamw", "sgd"), help="optimiser (default: the recipe's)")
+    train.add_argument("--scheduler", choices=("onecycle", "cosine", "none"),
+                       help="learning-rate schedule (default: the recipe's)")
     train.add_argument("--patience", type=int, help="early stopping patience on validation loss (0: off)")
     train.add_argument("--augment", default=None, metavar="OPS",
-                       help="comma-separated augmentations ('' for none; image: affine,elastic,erasing; "
+                       help="comma-separated augmentations ('' for none; image: affine,elastic,erasing,lowrank; "
                             "audio: shift,gain,noise,speed,specaugment,vtlp)")
-    train.add_argument("--config", metavar="JSON", help="start from this TrainConfig JSON")
-    train.add_argument("--devices", type=int, default=1, help="CPU processes (with --strategy ddp)")
-    train.add_argument("--strategy", default="auto", choices=("auto", "ddp", "ddp_spawn"),
-                       help="Lightning strategy: ddp runs --devices processes (gloo on CPU)")
-    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/train/MODEL-SPLIT-seedN)")
+    train.add_argument("--config", metavar="JSON", help="train this TrainConfig JSON as it is (no recipe)")
+    train.add_argument("--devices", type=int, default=1, help="processes (with --lightning-strategy ddp)")
+    train.add_argument("--lightning-strategy", default="auto", choices=("auto", "ddp", "ddp_spawn"),
+                       help="Lightning's distributed strategy: ddp runs --devices processes (gloo on CPU)")
+    train.add_argument("--out", metavar="DIR", help="pipeline folder the run goes in, with the unimodal runs a fusion "
+                                                    "starts from (default: runs/train)")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's last checkpoint")
     train.add_argument("--tiny", action="store_true", help="a few batches only (smoke test)")
     train.set_defaults(run=run_train)
 
 
-def config_from_args(args: argparse.Namespace):
-    from digitfusion.models import MODELS
-    from digitfusion.training.config import TrainConfig
-    from digitfusion.training.presets import preset
+def split_ops(text: str, modality: str) -> tuple[list[str], list[str]]:
+    """`--augment` names -> (image ops, audio ops), each checked against what this model reads."""
+    from digitfusion.training.augment import AUDIO_OPS, IMAGE_OPS
 
-    config = TrainConfig.load(args.config) if args.config else preset(args.model)
-    modality, features, _ = MODELS[args.model]
-    if args.modality and args.modality != modality:
-        raise DigitfusionError(args.model, f"reads the {modality}, not the {args.modality}")
-    config.model, config.modality, config.features = args.model, modality, features
-    config.strategy, config.holdout, config.seed = args.split_strategy, args.holdout, args.seed
-    for name in ("epochs", "batch_size", "lr", "optimizer", "scheduler", "patience"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
+    known = {"image": IMAGE_OPS, "audio": AUDIO_OPS, "pair": IMAGE_OPS + AUDIO_OPS}[modality]
+    ops = [op.strip() for op in text.split(",") if op.strip()]
+    unknown = [op for op in ops if op not in known]
+    if unknown:
+        raise DigitfusionError(f"--augment {','.join(unknown)}", f"not an augmentation of a {modality} model "
+                                                                 f"(choose from {', '.join(known)})")
+    return [op for op in ops if op in IMAGE_OPS], [op for op in ops if op in AUDIO_OPS]
+
+
+def overrides_from_args(args: argparse.Namespace, modality: str) -> dict:
+    values = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "optimizer", "scheduler",
+                                                       "patience") if getattr(args, name) is not None}
     if args.augment is not None:
-        ops = [op for op in args.augment.split(",") if op]
-        config.augment_image = [op for op in ops if op in ("affine", "elastic", "erasing")]
-        config.augment_audio = [op for op in ops if op not in config.augment_image]
+        values["augment_image"], values["augment_audio"] = split_ops(args.augment, modality)
     if args.tiny:
-        config.epochs, config.limit_train_batches, config.limit_val_batches = min(config.epochs, 2), 3, 2
-    config.devices, config.accelerator_strategy = args.devices, args.strategy
+        values.update(epochs=min(values.get("epochs", 2), 2), limit_train_batches=3, limit_val_batches=2)
+    return values
+
+
+def recipe_from_args(args: argparse.Namespace, model: str, init_dirs: dict | None = None):
+    from digitfusion.models import modality_of
+    from digitfusion.training.recipe import resolve
+
+    encoders = {m: getattr(args, f"{m}_encoder") for m in ("image", "audio") if getattr(args, f"{m}_encoder")}
+    split = split_settings(args)
+    config = resolve(model, split["protocol"], split["seed"], args.size, split["corpora"], split["images"],
+                     split["holdout"], encoders=encoders, init_dirs=init_dirs,
+                     overrides=overrides_from_args(args, modality_of(model)))
+    config.devices, config.lightning_strategy = args.devices, args.lightning_strategy
     return config
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from digitfusion.data.bundle import load_bundle
+    from digitfusion.pipeline.train_all import ensure_run
+    from digitfusion.runs import RunLayout
+    from digitfusion.training.config import TrainConfig, front_end_params
     from digitfusion.training.fit import fit
 
     root = require_data_root(args.data)
-    config = config_from_args(args)
-    split_name = config.strategy if config.strategy != "speaker" else f"speaker-{config.holdout or 'auto'}"
-    out = Path(args.out) if args.out else runs_dir() / "train" / f"{config.model}-{split_name}-seed{config.seed}"
+    if args.config:
+        config = TrainConfig.load(args.config)
+        out = Path(args.out) if args.out else runs_dir() / "train" / config.model
+        return _report(fit(config, root, out, resume=args.resume), out)
+    config = recipe_from_args(args, args.model)
+    bundle = load_bundle(root, config.protocol, config.holdout, config.seed,
+                         params=front_end_params(config.features), corpora=config.corpus, images=config.images)
+    layout = RunLayout(Path(args.out) if args.out else runs_dir() / "train")
+    split = bundle.split.name
+    out = layout.run_dir(config.model, config.seed, split, config.modality)
     if args.resume and not (out / "checkpoints" / "last.ckpt").is_file():
         raise DigitfusionError(out, "nothing to resume: no checkpoints/last.ckpt in this run folder")
-    summary = fit(config, root, out, resume=args.resume)
+    if _needs_init(config):
+        # A fusion starts from the unimodal runs the pipeline would train: train (or reuse) them first.
+        init_dirs = {}
+        for modality, name in {"image": "image-cnn", "audio": "audio-cnn", **config.encoders}.items():
+            unimodal = recipe_from_args(args, name)
+            init_dirs[modality] = layout.run_dir(name, unimodal.seed, split, unimodal.modality)
+            ensure_run(unimodal, root, init_dirs[modality], bundle, False, True)
+        config = recipe_from_args(args, args.model, init_dirs)
+    return _report(fit(config, root, out, bundle=bundle, resume=args.resume), out)
+
+
+def _needs_init(config) -> bool:
+    from digitfusion.models.registry import fusion
+
+    return config.modality == "pair" and fusion(config.model).family == "intermediate"
+
+
+def _report(summary: dict, out: Path) -> int:
     if summary:
         print(json.dumps(summary, indent=2))
         print(f"run folder: {out}")

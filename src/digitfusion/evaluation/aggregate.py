@@ -11,9 +11,11 @@ from collections import defaultdict
 import numpy as np
 
 from digitfusion.evaluation.metrics import format_mean_std
+from digitfusion.models.registry import fusion_names
 
-SINGLE_MODALITY = ("image-only", "audio-only", "seed-cnn (audio)")  # table rows that are one model of one modality
-ORDER = (*SINGLE_MODALITY, "early", "concat", "attention", "gated")
+SINGLE_MODALITY = ("image-only", "audio-only", "lab-cnn (audio)")  # table rows that are one model of one modality
+def order() -> tuple[str, ...]:
+    return (*SINGLE_MODALITY, *fusion_names())
 
 
 def group_of(protocol: str) -> str:
@@ -47,7 +49,7 @@ def sweep_values(results: dict):
 
 
 def ordered(rows: dict) -> list[str]:
-    known = [r for r in ORDER if r in rows]
+    known = [r for r in order() if r in rows]
     return known + sorted(r for r in rows if r not in known)
 
 

@@ -29,8 +29,8 @@ from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
 from digitfusion.features.audio import LogMel
 from digitfusion.features.pca import PCAImages
-from digitfusion.models import LATE_FUSIONS
-from digitfusion.models.late import LateFusion
+from digitfusion.models.fusions.late import LateFusion
+from digitfusion.models.registry import fusions
 from digitfusion.training.checkpoint import load_run
 
 
@@ -119,8 +119,7 @@ def fit_late_fusions(models: dict[str, torch.nn.Module], val: Side, seed: int) -
     image_logits = unimodal_logits(models["image-cnn"], "image", val.images)[pairs[:, 0]]
     audio_logits = unimodal_logits(models["audio-cnn"], "audio", val.audio)[pairs[:, 1]]
     labels = val.image_labels[pairs[:, 0]]
-    return {name: LateFusion(name.removeprefix("late-")).fit(image_logits, audio_logits, labels)
-            for name in LATE_FUSIONS}
+    return {spec.name: spec.build().fit(image_logits, audio_logits, labels) for spec in fusions(family="late")}
 
 
 def summarise(outputs: dict[str, Output], labels: torch.Tensor) -> dict[str, dict]:
@@ -148,7 +147,7 @@ def disagreement(outputs: dict[str, Output], labels: torch.Tensor) -> dict:
 
 def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir: Path,
                       max_pairs: int | None = None, sweep_pairs: int | None = 2000, robustness: bool = True,
-                      seed_audio: torch.Tensor | None = None) -> dict:
+                      lab_audio: torch.Tensor | None = None) -> dict:
     """All tables and sweeps of one protocol and seed; writes results.json and arrays for the figures.
     The table uses every test pair (or `max_pairs`); the robustness sweeps the first `sweep_pairs`."""
     models = load_models(runs)
@@ -160,10 +159,10 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
                      "pca": {"components": pca.k, "energy": pca.explained_variance()}, "table": {}, "sweeps": {}}
     clean_outputs = None
     for condition in TABLE_CONDITIONS:
-        audio_for_seed = None
-        if condition.audio == "clean" and seed_audio is not None:
-            audio_for_seed = seed_audio[build.audio_rows]
-        outputs = all_outputs(models, late, build.inputs(condition), cache, audio_for_seed)
+        audio_for_lab = None
+        if condition.audio == "clean" and lab_audio is not None:
+            audio_for_lab = lab_audio[build.audio_rows]
+        outputs = all_outputs(models, late, build.inputs(condition), cache, audio_for_lab)
         results["table"][condition.name] = summarise(outputs, build.labels)
         if condition.name == "clean":
             clean_outputs = outputs

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw, ImageFilter
 
-from digitfusion.data.audio_io import resample
+from digitfusion.audio_io import resample
 from digitfusion.evaluation.synthetic import INKS, PAPERS, draw_digit, speak, system_fonts
 
 HALVES = ("threshold", "held-out")

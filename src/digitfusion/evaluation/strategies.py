@@ -1,8 +1,9 @@
 """Outputs of every strategy on the fixed test pairs under one condition.
 
 Each unique test image and recording is encoded once per condition; the paired outputs are then
-gathered by index (10,000 pairs share 300 recordings). Early fusion, whose input is the pair itself,
-runs on the pairs. Late rules combine the unimodal logits, their parameters fit on validation pairs.
+gathered by index (10,000 pairs share 300 recordings). Every fusion answers through its own `pair_outputs`
+(models/fused.py, fusions/*.py): early fusion, whose input is the pair itself, runs on the pairs; late rules
+combine the unimodal logits, their parameters fit on validation pairs.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 
 import torch
 
-from digitfusion.models.fusion import EarlyFusion, IntermediateFusion
-from digitfusion.models.late import LateFusion
+from digitfusion.models.registry import fusions
 
 BATCH = 1024
+UNIMODAL = "unimodal"  # the encodings key of the unimodal models' logits (shared by the single-modality rows and
+# every late rule)
 
 
 @dataclass
@@ -59,53 +61,31 @@ def unimodal_logits(model: torch.nn.Module, modality: str, items: torch.Tensor |
     return None if items is None else batched(lambda x: model({modality: x})["logits"], items)
 
 
-def intermediate_output(name: str, model: IntermediateFusion, inputs: Inputs, cache: Encodings) -> Output:
-    image = cache.get(name, "image", inputs, model.image_encoder)
-    audio = cache.get(name, "audio", inputs, model.audio_encoder)
-    size = len(inputs.pairs)
-    masks = torch.stack([torch.full((size,), float(x is not None)) for x in (image, audio)], dim=1)
-    features = {"image": None if image is None else image[inputs.pairs[:, 0]],
-                "audio": None if audio is None else audio[inputs.pairs[:, 1]]}
-    with torch.no_grad():
-        out = model.fuse(features, masks)
-    return Output(out["logits"].softmax(1), out.get("weights"))
-
-
-def early_output(model: EarlyFusion, inputs: Inputs) -> Output:
-    def run(rows: torch.Tensor) -> torch.Tensor:
-        pair = inputs.pairs[rows]
-        batch = {"image": None if inputs.images is None else inputs.images[pair[:, 0]],
-                 "audio": None if inputs.audio is None else inputs.audio[pair[:, 1]]}
-        return model(batch)["logits"]
-
-    return Output(batched(run, torch.arange(len(inputs.pairs))).softmax(1))
-
-
-def late_output(fusion: LateFusion, image_logits: torch.Tensor | None, audio_logits: torch.Tensor | None,
-                pairs: torch.Tensor) -> Output:
-    probs, weights = fusion.combine(None if image_logits is None else image_logits[pairs[:, 0]],
-                                    None if audio_logits is None else audio_logits[pairs[:, 1]])
-    return Output(probs, weights)
-
-
-def all_outputs(models: dict[str, torch.nn.Module], late: dict[str, LateFusion], inputs: Inputs,
-                cache: Encodings, seed_audio: torch.Tensor | None = None) -> dict[str, Output]:
-    """Every strategy's output under one condition. Unimodal rows answer only when their modality is there."""
+def all_outputs(models: dict[str, torch.nn.Module], late: dict, inputs: Inputs, cache: Encodings,
+                lab_audio: torch.Tensor | None = None) -> dict[str, Output]:
+    """Every strategy's output under one condition, in the registry's order. Unimodal rows answer only when their
+    modality is there; `models` holds the unimodal models ("image-cnn", "audio-cnn", "lab-cnn") and the trained
+    fusions by name, `late` the late rules fit on validation."""
+    unimodal = {"image": models["image-cnn"], "audio": models["audio-cnn"]}
+    unimodal_fn = {m: (lambda x, m=m: unimodal[m]({m: x})["logits"]) for m in unimodal}
+    logits = {m: cache.get(UNIMODAL, m, inputs, unimodal_fn[m]) for m in unimodal}
     outputs: dict[str, Output] = {}
-    image_logits = cache.get("image-cnn", "image", inputs, lambda x: models["image-cnn"]({"image": x})["logits"])
-    audio_logits = cache.get("audio-cnn", "audio", inputs, lambda x: models["audio-cnn"]({"audio": x})["logits"])
-    if image_logits is not None:
-        outputs["image-only"] = Output(image_logits[inputs.pairs[:, 0]].softmax(1))
-    if audio_logits is not None:
-        outputs["audio-only"] = Output(audio_logits[inputs.pairs[:, 1]].softmax(1))
-    if seed_audio is not None and "seed-cnn" in models:
-        seed_logits = unimodal_logits(models["seed-cnn"], "audio", seed_audio)
-        outputs["seed-cnn (audio)"] = Output(seed_logits[inputs.pairs[:, 1]].softmax(1))
-    for name, model in models.items():
-        if isinstance(model, IntermediateFusion):
-            outputs[name] = intermediate_output(name, model, inputs, cache)
-        elif isinstance(model, EarlyFusion):
-            outputs[name] = early_output(model, inputs)
-    for name, fusion in late.items():
-        outputs[name] = late_output(fusion, image_logits, audio_logits, inputs.pairs)
+    for column, modality in ((0, "image"), (1, "audio")):
+        if logits[modality] is not None:
+            outputs[f"{modality}-only"] = Output(logits[modality][inputs.pairs[:, column]].softmax(1))
+    if lab_audio is not None and "lab-cnn" in models:
+        lab_logits = unimodal_logits(models["lab-cnn"], "audio", lab_audio)
+        outputs["lab-cnn (audio)"] = Output(lab_logits[inputs.pairs[:, 1]].softmax(1))
+    items = {"image": inputs.images, "audio": inputs.audio}
+    for spec in fusions():
+        strategy = models.get(spec.name) if spec.trained else late.get(spec.name)
+        if strategy is None:
+            continue
+        key = spec.name if spec.trained else UNIMODAL
+
+        def encode(modality, fn, key=key):  # fn None: the unimodal model's logits (what late rules combine)
+            return cache.get(key, modality, inputs, fn if fn is not None else unimodal_fn[modality])
+
+        out = strategy.pair_outputs(items, inputs.pairs, encode)
+        outputs[spec.name] = Output(out["probs"], out.get("weights"))
     return outputs

@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 from PIL import Image, ImageDraw, ImageFont
 
-from digitfusion.data.audio_io import resample
+from digitfusion.audio_io import resample
 from digitfusion.errors import DigitfusionError
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")

@@ -19,21 +19,25 @@ from digitfusion.export.graph import ExportedModel, export_onnx
 from digitfusion.export.runtime import CARD, CHECKSUMS, MODEL, PREPROCESSING, ExportedRunner, sha256
 from digitfusion.features.image import MNIST_MEAN, MNIST_STD
 from digitfusion.features.mel import LogMelParams
-from digitfusion.models import TRAINED_FUSIONS
+from digitfusion.models.registry import default_export, fusion_names
+from digitfusion.models.registry import fusion as fusion_spec
+from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
 
 PARITY_TOLERANCE = 1e-4
 
 
-def load_parts(pipeline: Path, protocol: str, seed: int, strategy: str) -> tuple[ExportedModel, Path]:
-    if strategy not in TRAINED_FUSIONS:
-        raise DigitfusionError(strategy, f"cannot be exported (choose a trained fusion: {', '.join(TRAINED_FUSIONS)})")
-    folder = pipeline / f"seed{seed}" / protocol
+def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path]:
+    if not fusion_spec(name).exportable:
+        raise DigitfusionError(name, f"cannot be exported (choose a trained fusion: "
+                                     f"{', '.join(fusion_names(trained=True))})")
+    layout = RunLayout(pipeline)
+    folder = layout.protocol_dir(seed, split)
     if not folder.is_dir():
-        raise DigitfusionError(folder, "no such protocol folder in the run (run `digitfusion demo` first)")
-    fused, _ = load_run(folder / strategy)
-    image, _ = load_run(pipeline / f"seed{seed}" / "image-cnn")
-    audio, _ = load_run(folder / "audio-cnn")
+        raise DigitfusionError(folder, "no such split folder in the run (run `digitfusion demo` first)")
+    fused, config = load_run(layout.run_dir(name, seed, split))
+    image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image"))
+    audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
     return ExportedModel(fused, image, audio).eval(), folder
 
 
@@ -92,10 +96,11 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 """
 
 
-def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, protocol: str = "official",
-                 seed: int = 0, strategy: str = "attention") -> dict:
-    pipeline, out = Path(pipeline), Path(out)
-    model, folder = load_parts(pipeline, protocol, seed, strategy)
+def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
+                 seed: int = 0, fusion: str | None = None) -> dict:
+    fusion = fusion or default_export()
+    pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
+    model, folder = load_parts(pipeline, split, seed, fusion)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part"))
     try:

@@ -48,11 +48,12 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
     timings: dict[str, float] = {}
     start = time.perf_counter()
     log.info("stage data: %s (config %s, seeds %s)", root, config.name, config.seeds)
-    protocols = expand_protocols(config.protocols, root)
+    protocols = expand_protocols(config.protocols, root, config.corpora)
     tick = time.perf_counter()
-    from digitfusion.data.fsdd import list_recordings
+    from digitfusion.data.clips import CorpusClips
+    from digitfusion.data.corpora import list_recordings
 
-    features = load_features(root, [r.path for r in list_recordings(root)])
+    features = load_features(root, list_recordings(root, config.corpora), source=CorpusClips(root))
     timings["features"] = time.perf_counter() - tick
     log.info("stage features: %d clips %s in %.1f s", len(features.paths),
              "read from cache" if features.from_cache else "computed", timings["features"])
@@ -70,7 +71,7 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
             results = evaluate_protocol(done.runs, done.bundle, seed, done.folder / "evaluation",
                                         max_pairs=config.test_pairs,
                                         robustness=group_of(done.folder.name) in config.sweep_groups,
-                                        seed_audio=done.seed_test_audio)
+                                        lab_audio=done.lab_test_audio)
             timings[f"evaluate {done.folder.name} seed{seed}"] = time.perf_counter() - tick
             entries.append({"protocol": done.folder.name, "seed": seed, "folder": str(done.folder),
                             "split": {"overlap": done.bundle.split.overlap(), "speakers": done.bundle.split.speakers()},

@@ -1,15 +1,12 @@
 """Train (or reuse) every model of one protocol and seed.
 
 A run folder is reused when its config.json is the config asked for and its weights exist, so a
-second `make demo` trains nothing; `force` retrains. Layout under the pipeline folder:
-  seed{S}/image-cnn/                      the image model (the image split does not depend on the audio protocol)
-  seed{S}/{protocol}/split/               train/val/test CSVs, speakers, val/test pair manifests
-  seed{S}/{protocol}/{audio-cnn, seed-cnn, early, concat, attention, gated}/
+second `make demo` trains nothing; `force` retrains. The folders follow runs.RunLayout; every config comes from
+the one recipe (training/recipe.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -18,47 +15,50 @@ from pathlib import Path
 import torch
 
 from digitfusion.data.bundle import Bundle, load_bundle
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.data.pairs import write_manifest
 from digitfusion.data.splits import write_split
 from digitfusion.errors import DigitfusionError
-from digitfusion.features.seed import SeedMelParams
-from digitfusion.models import MODELS, TRAINED_FUSIONS
-from digitfusion.pipeline.configs import STRATEGY_SETTINGS, PipelineConfig
+from digitfusion.features.lab_mel import LabMelParams
+from digitfusion.models.registry import fusions
+from digitfusion.pipeline.configs import PipelineConfig
+from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
-from digitfusion.training.presets import preset
+from digitfusion.training.recipe import resolve
 
 log = logging.getLogger("digitfusion")
 
 
 def protocol_parts(protocol: str) -> tuple[str, str | None]:
     """'official' -> ('official', None); 'speaker:theo' -> ('speaker', 'theo'); 'speaker' -> default speaker."""
-    strategy, _, holdout = protocol.partition(":")
-    return strategy, holdout or None
+    name, _, holdout = protocol.partition(":")
+    return name, holdout or None
 
 
-def expand_protocols(protocols: list[str], root: Path) -> list[str]:
-    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds)."""
+def expand_protocols(protocols: list[str], root: Path, corpora=("fsdd",)) -> list[str]:
+    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds); speakers are named bare when
+    there is one corpus (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
     out = []
     for protocol in protocols:
         if protocol == "speaker:*":
-            out += [f"speaker:{s}" for s in sorted({r.speaker for r in list_recordings(root)})]
+            recordings = list_recordings(root, corpora)
+            names = {r.speaker_name if len(corpora) == 1 else r.speaker for r in recordings}
+            out += [f"speaker:{s}" for s in sorted(names)]
         else:
             out.append(protocol)
     return out
 
 
-def make_config(model: str, protocol: str, seed: int, overrides: dict, **extra) -> TrainConfig:
-    strategy, holdout = protocol_parts(protocol)
-    config = preset(model)
-    modality, features, _ = MODELS[model]
-    values = {"model": model, "modality": modality, "features": features, "strategy": strategy,
-              "holdout": holdout, "seed": seed, **overrides, **extra}
-    return dataclasses.replace(config, **values)
+def pipeline_recipe(config: PipelineConfig, protocol: str, seed: int):
+    """resolve() with the pipeline's size, corpora and image sources filled in."""
+    name, holdout = protocol_parts(protocol)
 
+    def recipe(model: str, **extra) -> TrainConfig:
+        return resolve(model, name, seed, config.name, config.corpora, config.images, holdout, **extra)
 
+    return recipe
 def is_current(run_dir: Path, config: TrainConfig) -> bool:
     if not (run_dir / WEIGHTS).is_file() or not (run_dir / CONFIG).is_file():
         return False
@@ -78,7 +78,8 @@ def ensure_run(config: TrainConfig, root: Path, run_dir: Path, bundle: Bundle, f
         raise DigitfusionError(run_dir, "no trained model with this config here: run `digitfusion demo` first")
     log.info("  %-10s training (%d epochs, config %s) -> %s", config.model, config.epochs, config.digest(), run_dir)
     summary = fit(config, root, run_dir, bundle=bundle, progress=progress)
-    log.info("  %-10s val acc %.4f after %.0f s", config.model, summary["val_acc"], summary["train_seconds"])
+    if summary:  # empty on the other processes of a DDP run
+        log.info("  %-10s val acc %.4f after %.0f s", config.model, summary["val_acc"], summary["train_seconds"])
     return summary
 
 
@@ -99,7 +100,7 @@ class ProtocolRuns:
     folder: Path
     bundle: Bundle
     runs: dict[str, Path]
-    seed_test_audio: torch.Tensor | None  # None when the seed CNN is not trained for this seed
+    lab_test_audio: torch.Tensor | None  # None when the seed CNN is not trained for this seed
 
 
 def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str, seed: int,
@@ -114,25 +115,27 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
         retrained.add(run_dir)
         return summary
 
-    strategy, holdout = protocol_parts(protocol)
-    bundle = load_bundle(root, strategy, holdout, seed)
-    folder = out / f"seed{seed}" / bundle.split.name
-    write_protocol_files(bundle, seed, folder / "split")
-    runs = {"image-cnn": out / f"seed{seed}" / "image-cnn", "audio-cnn": folder / "audio-cnn"}
-    image_summary = run(make_config("image-cnn", "official", seed, config.image), runs["image-cnn"], bundle)
-    audio_summary = run(make_config("audio-cnn", protocol, seed, config.audio), runs["audio-cnn"], bundle)
-    seed_test_audio = None
+    name, holdout = protocol_parts(protocol)
+    recipe = pipeline_recipe(config, protocol, seed)
+    layout = RunLayout(out)
+    bundle = load_bundle(root, name, holdout, seed, corpora=config.corpora, images=config.images)
+    split = bundle.split.name
+    write_protocol_files(bundle, seed, layout.split_dir(seed, split))
+    image_config = recipe("image-cnn")
+    image_split = "official" if image_config.protocol == "official" else f"{image_config.protocol}-{holdout}"
+    runs = {"image-cnn": layout.run_dir("image-cnn", seed, split, "image", image_split),
+            "audio-cnn": layout.run_dir("audio-cnn", seed, split)}
+    run(image_config, runs["image-cnn"], bundle)
+    run(recipe("audio-cnn"), runs["audio-cnn"], bundle)
+    lab_test_audio = None
     if config.baseline_seeds is None or seed in config.baseline_seeds:
-        runs["seed-cnn"] = folder / "seed-cnn"
-        seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
-        run(make_config("seed-cnn", protocol, seed, config.seed_cnn), runs["seed-cnn"], seed_bundle)
-        seed_test_audio = seed_bundle["test"].audio
-    # The unimodal configs' hashes are part of a fused config: retraining an encoder retrains the fusions.
-    init = {"image": str(runs["image-cnn"]), "audio": str(runs["audio-cnn"]),
-            "image_config": image_summary["config_hash"], "audio_config": audio_summary["config_hash"]}
-    for name in TRAINED_FUSIONS:
-        runs[name] = folder / name
-        settings = {**config.fusion, **STRATEGY_SETTINGS.get(name, {}), **(config.early if name == "early" else {})}
-        extra = {} if name == "early" else {"init_from": init}
-        run(make_config(name, protocol, seed, settings, **extra), runs[name], bundle)
-    return ProtocolRuns(folder, bundle, runs, seed_test_audio)
+        runs["lab-cnn"] = layout.run_dir("lab-cnn", seed, split)
+        lab_bundle = load_bundle(root, name, holdout, seed, params=LabMelParams(), corpora=config.corpora,
+                                  images=config.images)
+        run(recipe("lab-cnn"), runs["lab-cnn"], lab_bundle)
+        lab_test_audio = lab_bundle["test"].audio
+    init_dirs = {"image": runs["image-cnn"], "audio": runs["audio-cnn"]}
+    for spec in fusions(trained=True):
+        runs[spec.name] = layout.run_dir(spec.name, seed, split)
+        run(recipe(spec.name, init_dirs=init_dirs), runs[spec.name], bundle)
+    return ProtocolRuns(layout.protocol_dir(seed, split), bundle, runs, lab_test_audio)

@@ -20,12 +20,14 @@ from digitfusion.data.bundle import load_bundle
 from digitfusion.errors import DigitfusionError
 from digitfusion.evaluation.metrics import format_mean_std, scores
 from digitfusion.evaluation.strategies import unimodal_logits
-from digitfusion.features.seed import SeedMelParams
-from digitfusion.models import MODELS
+from digitfusion.features.lab_mel import LabMelParams
+from digitfusion.models import modality_of
 from digitfusion.pipeline.run import setup_logging, versions
-from digitfusion.pipeline.train_all import ensure_run, expand_protocols, is_current, make_config, protocol_parts
+from digitfusion.pipeline.train_all import ensure_run, expand_protocols, is_current, protocol_parts
+from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.fit import quiet_lightning
+from digitfusion.training.recipe import resolve
 
 log = logging.getLogger("digitfusion")
 AUDIO_OPS = ["shift", "gain", "noise", "speed", "specaugment", "vtlp"]
@@ -36,7 +38,7 @@ class UnimodalConfig:
     name: str
     seeds: list[int]
     protocols: list[str]  # audio protocols; the image model has one protocol (MNIST train/test)
-    overrides: dict = field(default_factory=dict)  # per model name
+    size: str  # the training size of training/recipe.py (the same as the pipeline's of that name)
     ablation_protocol: str | None = "speaker:theo"
     ablation_seed: int = 0
     ablation_epochs: int | None = None  # shorter runs for the ablation (it compares variants, on validation)
@@ -44,14 +46,11 @@ class UnimodalConfig:
     first_seed_only: list[str] = field(default_factory=list)  # protocols run for the first seed only
 
 
-TINY = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
 UNIMODAL_CONFIGS = {
-    "tiny": UnimodalConfig("tiny", [0], ["official", "speaker:theo"],
-                           {m: TINY for m in ("image-cnn", "audio-cnn", "seed-cnn")}),
+    "tiny": UnimodalConfig("tiny", [0], ["official", "speaker:theo"], "tiny"),
     # The headline rows (image, audio official, audio leave-one-speaker-out) over 3 seeds; the random split
     # (there to show its optimism) and the seed lab's CNN (the baseline row) for seed 0 only, to fit in ~1 h.
-    "full": UnimodalConfig("full", [0, 1, 2], ["official", "random", "speaker:*"],
-                           {"image-cnn": {"epochs": 30}, "audio-cnn": {"epochs": 20}, "seed-cnn": {}},
+    "full": UnimodalConfig("full", [0, 1, 2], ["official", "random", "speaker:*"], "full",
                            baseline_seeds=[0], first_seed_only=["random"], ablation_epochs=10),
 }
 
@@ -73,30 +72,33 @@ def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", ava
     rows: dict[tuple[str, str], list[dict]] = {}
 
     def scored(model: str, protocol: str, seed: int, run: Path, bundle, row: str, split: str, fold) -> None:
-        train_config = make_config(model, protocol, seed, config.overrides.get(model, {}))
+        name, holdout = protocol_parts(protocol)
+        train_config = resolve(model, name, seed, config.size, holdout=holdout)
         if available_only and not is_current(run, train_config):
             return
         ensure_run(train_config, root, run, bundle, False, False)
-        side, modality = bundle["test"], MODELS[model][0]
+        side, modality = bundle["test"], modality_of(model)
         items, labels = (side.images, side.image_labels) if modality == "image" else (side.audio, side.audio_labels)
         rows.setdefault((row, split), []).append({"seed": seed, "fold": fold,
                                                   **test_accuracy(run, items, labels, modality)})
 
+    layout = RunLayout(out)
     for seed in config.seeds:
         for protocol in expand_protocols(config.protocols, root):
             if protocol in config.first_seed_only and seed != config.seeds[0]:
                 continue
-            strategy, holdout = protocol_parts(protocol)
-            bundle = load_bundle(root, strategy, holdout, seed)
-            folder = out / f"seed{seed}" / bundle.split.name
+            name, holdout = protocol_parts(protocol)
+            bundle = load_bundle(root, name, holdout, seed)
+            split = bundle.split.name
             if protocol == config.protocols[0]:
-                scored("image-cnn", "official", seed, out / f"seed{seed}" / "image-cnn", bundle, "image-cnn",
-                       "MNIST test", None)
-            scored("audio-cnn", protocol, seed, folder / "audio-cnn", bundle, "audio-cnn", strategy, holdout)
+                scored("image-cnn", "official", seed, layout.run_dir("image-cnn", seed, split, "image"), bundle,
+                       "image-cnn", "MNIST test", None)
+            scored("audio-cnn", protocol, seed, layout.run_dir("audio-cnn", seed, split), bundle, "audio-cnn", name,
+                   holdout)
             if config.baseline_seeds is None or seed in config.baseline_seeds:
-                seed_bundle = load_bundle(root, strategy, holdout, seed, params=SeedMelParams())
-                scored("seed-cnn", protocol, seed, folder / "seed-cnn", seed_bundle, "seed-cnn (lab baseline)",
-                       strategy, holdout)
+                lab_bundle = load_bundle(root, name, holdout, seed, params=LabMelParams())
+                scored("lab-cnn", protocol, seed, layout.run_dir("lab-cnn", seed, split), lab_bundle,
+                       "lab-cnn (lab baseline)", name, holdout)
     ablation = run_ablation(config, root, out, available_only) if config.ablation_protocol else {}
     text = render(config, rows, ablation, command, time.perf_counter() - start)
     write_text(out / "results.md", text)
@@ -116,18 +118,16 @@ def ablation_variants() -> dict[str, dict]:
 
 def run_ablation(config: UnimodalConfig, root: Path, out: Path, available_only: bool = False) -> dict[str, dict]:
     """Which augmentations help, measured on the validation side only."""
-    strategy, holdout = protocol_parts(config.ablation_protocol)
     seed = config.ablation_seed
-    bundle = load_bundle(root, strategy, holdout, seed)
+    bundle = load_bundle(root, *protocol_parts(config.ablation_protocol), seed)
     results = {}
     for label, change in ablation_variants().items():
         model = "audio-cnn" if label.startswith("audio") else "image-cnn"
         protocol = config.ablation_protocol if model == "audio-cnn" else "official"
-        overrides = {**config.overrides.get(model, {}), **change}
-        if config.ablation_epochs:
-            overrides["epochs"] = config.ablation_epochs
+        overrides = {**change, **({"epochs": config.ablation_epochs} if config.ablation_epochs else {})}
         run = out / "ablation" / label.replace(": ", "-").replace(" ", "").replace("+", "_")
-        train_config = make_config(model, protocol, seed, overrides)
+        name, holdout = protocol_parts(protocol)
+        train_config = resolve(model, name, seed, config.size, holdout=holdout, overrides=overrides)
         if available_only and not is_current(run, train_config):
             continue
         summary = ensure_run(train_config, root, run, bundle, False, False)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from digitfusion.plots import save
 from digitfusion.report.document import Document
-from digitfusion.report.plots import save
 
 RESULTS = Path("abstention") / "results.json"
 COMMAND = "python bench/abstention.py --model model --run runs/demo"

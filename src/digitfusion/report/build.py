@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from digitfusion.atomic import write_text
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.data.corpora import list_recordings
 from digitfusion.data.pairs import read_manifest
 from digitfusion.data.splits import SIDES, make_split
 from digitfusion.evaluation.aggregate import (
@@ -22,10 +22,12 @@ from digitfusion.evaluation.aggregate import (
     table_values,
 )
 from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRACTIONS, SNRS_DB
+from digitfusion.models.fusions.late import LateFusion
+from digitfusion.models.registry import fusion_names
+from digitfusion.plots import save
 from digitfusion.report.abstention import abstention_section
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
-from digitfusion.report.plots import save
 
 SWEEPS = {
     "audio_snr": ("audio SNR (dB)", [f"snr {'clean' if s is None else s}" for s in SNRS_DB],
@@ -126,9 +128,9 @@ def data_section(doc: Document, root: Path, figures: Path, entries: list[dict]) 
 
 
 def examples(doc: Document, root: Path, figures: Path, recordings: list) -> None:
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.features.audio import LogMel
-    from digitfusion.report.plots import audio_figure
+    from digitfusion.plots import audio_figure
 
     frontend = LogMel()
     for rec in (recordings[0], recordings[len(recordings) // 2]):
@@ -155,7 +157,7 @@ def robustness_section(doc: Document, sweeps: dict, figures: Path) -> None:
             doc.figure(path, f"{group}: accuracy vs {xlabel}, one line per strategy")
         weights = {row: [float(np.mean(rows[row][f"audio_snr/{c}/audio_weight"])) for c in SWEEPS["audio_snr"][1]]
                    for row in ordered(rows) if "audio_snr/snr clean/audio_weight" in rows[row]}
-        weights = {r: w for r, w in weights.items() if not r.startswith("late-")}
+        weights = {r: w for r, w in weights.items() if r not in fusion_names(family="late")}
         if weights:
             path = figures / f"{group}-audio-weight.png"
             save(curve_figure(list(range(len(SWEEPS["audio_snr"][2]))), weights, "audio SNR (dB)",
@@ -214,7 +216,7 @@ def gallery_section(doc: Document, first: dict, tables: dict, figures: Path, roo
 
 def gallery_item(arrays, best: str, row: int, image: np.ndarray, audio_path: str, root: Path) -> dict:
     """One gallery row: the pair's image, its recording's log-mel, and each model's probabilities."""
-    from digitfusion.data.audio_io import load_audio
+    from digitfusion.audio_io import load_audio
     from digitfusion.features.audio import LogMel
     from digitfusion.features.mel import LogMelParams, prepare_waveform
 
@@ -243,11 +245,10 @@ def curves_section(doc: Document, entries: list[dict]) -> None:
 
 def late_section(doc: Document, entries: list[dict]) -> None:
     doc.heading("Late fusion: what was fit on validation")
-    rows = []
-    for entry in entries:
-        params = entry["results"]["late_params"]
-        t = params["late-reliability"]["temperature"]
-        rows.append([entry["protocol"], entry["seed"], f"{params['late-weighted']['image_weight']:.2f}",
-                     f"{t['image']:.2f}", f"{t['audio']:.2f}"])
-    doc.table(["protocol", "seed", "weighted: image weight", "temperature image", "temperature audio"], rows)
+    fitted = [{k: v for state in entry["results"]["late_params"].values()
+               for k, v in LateFusion.fitted_values(state).items()} for entry in entries]
+    columns = list(dict.fromkeys(k for values in fitted for k in values))
+    rows = [[entry["protocol"], entry["seed"], *(values.get(c, "—") for c in columns)]
+            for entry, values in zip(entries, fitted, strict=True)]
+    doc.table(["protocol", "seed", *columns], rows)
 

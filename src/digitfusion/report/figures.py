@@ -14,9 +14,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from digitfusion import plots  # noqa: F401  (importing it selects the Agg backend)
 from digitfusion.evaluation.aggregate import SINGLE_MODALITY
-from digitfusion.models import LATE_FUSIONS
-from digitfusion.report import plots  # noqa: F401  (importing it selects the Agg backend)
+from digitfusion.models.registry import fusion_names
 
 # Markers as well as colours, so lines stay apart in grey print and when more than 10 strategies share a plot.
 MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "h", "<", ">", "p")
@@ -26,7 +26,7 @@ DIGITS = list(range(10))
 def line_style(name: str) -> str:
     """Solid for trained fusions, dashed for late rules, dotted for single-modality models: the families stay
     apart at a glance when 14 lines share a plot."""
-    if name in LATE_FUSIONS:
+    if name in fusion_names(family="late"):
         return "--"
     return ":" if name in SINGLE_MODALITY else "-"
 

@@ -10,12 +10,25 @@ from pathlib import Path
 from digitfusion.errors import DigitfusionError
 
 
+def front_end_params(features: str):
+    """The audio front end's parameters of a config: LogMelParams, or the lab's LabMelParams."""
+    if features == "lab":
+        from digitfusion.features.lab_mel import LabMelParams
+
+        return LabMelParams()
+    from digitfusion.features.mel import LogMelParams
+
+    return LogMelParams()
+
+
 @dataclass
 class TrainConfig:
-    model: str = "image-cnn"  # a name of models.MODELS
+    model: str = "image-cnn"  # a name of models.registry.model_names()
     modality: str = "image"  # image | audio | pair
-    features: str = "logmel"  # logmel | seed (the seed lab's torchaudio-default front end)
-    strategy: str = "official"  # audio split protocol
+    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end)
+    corpus: list[str] = field(default_factory=lambda: ["fsdd"])  # speech corpora (data/corpora), mixed
+    images: list[str] = field(default_factory=lambda: ["mnist"])  # image sources, mixed
+    protocol: str = "official"  # split protocol (data/splits.py)
     holdout: str | None = None
     seed: int = 0
     epochs: int = 20
@@ -35,20 +48,25 @@ class TrainConfig:
     modality_dropout: float = 0.0  # fused models: probability that a training pair loses one modality
     modality_loss_weight: float = 0.0  # intermediate fusions: weight of their per-modality heads' loss
     model_kwargs: dict = field(default_factory=dict)
+    encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
     limit_train_batches: float | int = 1.0  # tiny configs for tests
     limit_val_batches: float | int = 1.0
     devices: int = 1
-    accelerator_strategy: str = "auto"  # Lightning strategy: auto | ddp (gloo on CPU)
+    lightning_strategy: str = "auto"  # Lightning's distributed strategy: auto | ddp (gloo on CPU)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
 
     def digest(self) -> str:
-        """Hash of everything that changes the result (not the device layout)."""
+        """Hash of everything that changes the result (not the device layout), the front end's parameters too."""
         data = asdict(self)
-        for key in ("devices", "accelerator_strategy"):
+        for key in ("devices", "lightning_strategy"):
             data.pop(key)
+        data["front_end"] = asdict(front_end_params(self.features))
+        # What a model does not read does not change it: an image model is the same whatever the speech corpora,
+        # an audio model whatever the image sources (so adding a corpus does not retrain the image CNN).
+        data.pop({"image": "corpus", "audio": "images"}.get(self.modality, ""), None)
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}

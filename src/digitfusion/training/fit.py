@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import warnings
+from collections import Counter
 from pathlib import Path
 
 import lightning as L
@@ -21,40 +22,30 @@ from lightning.pytorch.loggers import CSVLogger
 
 from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
-from digitfusion.features.mel import LogMelParams
 from digitfusion.features.pca import PCAImages
-from digitfusion.models import build_unimodal
-from digitfusion.models.fusion import IntermediateFusion
-from digitfusion.report.plots import curves_figure, save
+from digitfusion.models import build_model as build_named
+from digitfusion.plots import curves_figure, save
 from digitfusion.training.augment import LOW_RANK_MAX, AugmentConfig, BatchAugmenter
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
-from digitfusion.training.config import TrainConfig
+from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.data import loader, side_dataset
 from digitfusion.training.faults import fault_callbacks
 from digitfusion.training.module import LitClassifier
 
-
-def feature_params(config: TrainConfig):
-    if config.features == "seed":
-        from digitfusion.features.seed import SeedMelParams
-
-        return SeedMelParams()
-    return LogMelParams()
+log = logging.getLogger("digitfusion")
 
 
 def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Module:
     """The config's architecture; with `initialise`, fused encoders and per-modality heads start from the
     unimodal runs named in `config.init_from` ({"image": run_dir, "audio": run_dir})."""
-    model = build_unimodal(config.model, **config.model_kwargs)
-    if initialise and config.init_from and isinstance(model, IntermediateFusion):
+    model = build_named(config.model, **({"encoders": config.encoders} if config.modality == "pair" else {}),
+                        **config.model_kwargs)
+    if initialise and config.init_from:
         from digitfusion.training.checkpoint import load_run
 
         for modality in ("image", "audio"):
-            if modality not in config.init_from:
-                continue
-            unimodal, _ = load_run(config.init_from[modality])
-            getattr(model, f"{modality}_encoder").load_state_dict(unimodal.encoder.state_dict())
-            model.modality_heads[modality].load_state_dict(unimodal.head.state_dict())
+            if modality in config.init_from:
+                model.load_unimodal(modality, load_run(config.init_from[modality])[0])
     return model
 
 
@@ -72,6 +63,27 @@ def build_augmenter(config: TrainConfig, params, train_images: torch.Tensor) -> 
     return BatchAugmenter(augment, frontend=params.frontend(), seed=config.seed, basis=basis)
 
 
+def data_counts(bundle: Bundle, modality: str) -> dict:
+    """Training items per corpus (speech) or per image source, and per side: what the run really learnt from."""
+    counts: dict = {}
+    for side in ("train", "val", "test"):
+        sources = getattr(bundle[side], "audio_corpus" if modality != "image" else "image_source", None)
+        if sources is None:
+            size = len(bundle[side].audio_labels if modality != "image" else bundle[side].image_labels)
+            sources = ["fsdd" if modality != "image" else "mnist"] * size
+        counts[side] = dict(sorted(Counter(sources).items()))
+    return counts
+
+
+def run_data(config: TrainConfig, bundle: Bundle) -> dict:
+    """{modality: {side: {source: count}}} of what this run reads, logged and kept in its summary."""
+    counts = {m: data_counts(bundle, m) for m in (("image", "audio") if config.modality == "pair"
+                                                   else (config.modality,))}
+    for modality, per_side in counts.items():
+        log.info("  %s data of %s: %s", modality, config.model, json.dumps(per_side))
+    return counts
+
+
 def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle: Bundle | None = None,
         progress: bool = True, resume: bool = False) -> dict:
     """Train, keep the best validation weights, write the run folder; returns the summary."""
@@ -79,8 +91,10 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     run_dir.mkdir(parents=True, exist_ok=True)
     quiet_lightning()
     L.seed_everything(config.seed, workers=True, verbose=False)
-    params = feature_params(config)
-    bundle = bundle or load_bundle(data_root, config.strategy, config.holdout, config.seed, params=params)
+    params = front_end_params(config.features)
+    bundle = bundle or load_bundle(data_root, config.protocol, config.holdout, config.seed, params=params,
+                                   corpora=config.corpus, images=config.images)
+    counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params, bundle["train"].images)
     needs_waves = augmenter is not None and augmenter.config.needs_waves
@@ -92,7 +106,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])
     callbacks += fault_callbacks()
     trainer = L.Trainer(
-        max_epochs=config.epochs, accelerator="cpu", devices=config.devices, strategy=config.accelerator_strategy,
+        max_epochs=config.epochs, accelerator="cpu", devices=config.devices, strategy=config.lightning_strategy,
         logger=CSVLogger(run_dir, name="", version="logs"), callbacks=callbacks, deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
         limit_train_batches=config.limit_train_batches, limit_val_batches=config.limit_val_batches,
@@ -108,11 +122,11 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     seconds = time.perf_counter() - start
     if trainer.global_rank != 0:
         return {}
-    return finish_run(run_dir, config, model, best, seconds)
+    return finish_run(run_dir, config, model, best, seconds, counts)
 
 
 def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best: ModelCheckpoint,
-               seconds: float) -> dict:
+               seconds: float, counts: dict) -> dict:
     """Best weights -> model.safetensors; config, summary and curves beside them."""
     state = torch.load(best.best_model_path, map_location="cpu", weights_only=True)["state_dict"]
     weights = {k.removeprefix("model."): v.contiguous() for k, v in state.items() if k.startswith("model.")}
@@ -120,14 +134,14 @@ def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best:
     save_weights(model, run_dir / WEIGHTS)
     write_text(run_dir / CONFIG, config.to_json() + "\n")
     history = read_history(run_dir / "logs" / "metrics.csv")
-    save(curves_figure(history, f"{config.model} ({config.strategy})"), run_dir / "curves.png")
+    save(curves_figure(history, f"{config.model} ({config.protocol})"), run_dir / "curves.png")
     best_epoch = int(min(range(len(history["val_loss"])), key=history["val_loss"].__getitem__)) + 1
-    summary = {"model": config.model, "modality": config.modality, "strategy": config.strategy,
+    summary = {"model": config.model, "modality": config.modality, "protocol": config.protocol, "corpus": config.corpus,
                "holdout": config.holdout, "seed": config.seed, "config_hash": config.digest(),
                "epochs_run": len(history["val_loss"]), "best_epoch": best_epoch,
                "val_loss": history["val_loss"][best_epoch - 1], "val_acc": history["val_acc"][best_epoch - 1],
                "train_seconds": round(seconds, 2),
-               "parameters": sum(p.numel() for p in model.parameters())}
+               "parameters": sum(p.numel() for p in model.parameters()), "data": counts}
     write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     return summary
 

@@ -6,13 +6,13 @@ from digitfusion.training.config import TrainConfig
 
 
 def preset(model: str) -> TrainConfig:
-    if model == "seed-cnn":
-        from digitfusion.models.seed import SEED_BATCH_SIZE, SEED_EPOCHS, SEED_OPTIMIZER
+    if model == "lab-cnn":
+        from digitfusion.models.lab_cnn import LAB_BATCH_SIZE, LAB_EPOCHS, LAB_OPTIMIZER
 
         # The lab's recipe as it was: SGD lr 1e-3 momentum 0.9, constant rate, no augmentation.
-        return TrainConfig(model=model, modality="audio", features="seed", epochs=SEED_EPOCHS,
-                           batch_size=SEED_BATCH_SIZE, optimizer=SEED_OPTIMIZER["name"], lr=SEED_OPTIMIZER["lr"],
-                           momentum=SEED_OPTIMIZER["momentum"], weight_decay=0.0, scheduler="none",
+        return TrainConfig(model=model, modality="audio", features="lab", epochs=LAB_EPOCHS,
+                           batch_size=LAB_BATCH_SIZE, optimizer=LAB_OPTIMIZER["name"], lr=LAB_OPTIMIZER["lr"],
+                           momentum=LAB_OPTIMIZER["momentum"], weight_decay=0.0, scheduler="none",
                            label_smoothing=0.0, augment_image=[], augment_audio=[])
     if model == "image-cnn":
         return TrainConfig(model=model, modality="image", epochs=20, batch_size=128, lr=3e-3)

@@ -25,8 +25,8 @@ from torch.utils.data import DataLoader
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.splits import write_split
-from digitfusion.features.seed import SeedMelParams
-from digitfusion.models.seed import SEED_BATCH_SIZE, SEED_OPTIMIZER, SeedAudioCNN, SeedStyleDataset
+from digitfusion.features.lab_mel import LabMelParams
+from digitfusion.models.lab_cnn import LAB_BATCH_SIZE, LAB_OPTIMIZER, LabAudioCNN, LabStyleDataset
 from digitfusion.training.data import ArrayDataset, batch_collate
 
 EPOCHS = 3
@@ -34,7 +34,7 @@ EPOCHS = 3
 
 def median_epoch(model: torch.nn.Module, batches: Callable[[], Iterable]) -> float:
     """Median wall time of EPOCHS epochs of SGD (the seed's optimiser) over `batches()`, data loading included."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=SEED_OPTIMIZER["lr"], momentum=SEED_OPTIMIZER["momentum"])
+    optimizer = torch.optim.SGD(model.parameters(), lr=LAB_OPTIMIZER["lr"], momentum=LAB_OPTIMIZER["momentum"])
     model.train()
 
     def epoch() -> None:
@@ -54,10 +54,10 @@ def median_data_epoch(batches: Callable[[], Iterable]) -> float:
 
 def cached_epoch(audio: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """(epoch, data-only epoch) in seconds for cached features [N, 1, F, T]."""
-    data = DataLoader(ArrayDataset(audio=audio, label=labels), batch_size=SEED_BATCH_SIZE, shuffle=True,
+    data = DataLoader(ArrayDataset(audio=audio, label=labels), batch_size=LAB_BATCH_SIZE, shuffle=True,
                       collate_fn=batch_collate, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    model = SeedAudioCNN(input_shape=tuple(audio.shape[1:]))
+    model = LabAudioCNN(input_shape=tuple(audio.shape[1:]))
 
     def batches() -> Iterable:
         return ((b["audio"], b["label"]) for b in data)
@@ -66,15 +66,15 @@ def cached_epoch(audio: torch.Tensor, labels: torch.Tensor) -> tuple[float, floa
 
 
 def run(root: Path) -> tuple[str, dict]:
-    bundle = load_bundle(root, "official", params=SeedMelParams())  # builds the feature cache if needed
+    bundle = load_bundle(root, "official", params=LabMelParams())  # builds the feature cache if needed
     train = bundle["train"]
     ours_train = load_bundle(root, "official")["train"]
     with tempfile.TemporaryDirectory() as tmp:
         write_split(bundle.split, tmp)
-        seed_style = DataLoader(SeedStyleDataset(Path(tmp) / "train.csv", root), batch_size=SEED_BATCH_SIZE,
+        lab_style = DataLoader(LabStyleDataset(Path(tmp) / "train.csv", root), batch_size=LAB_BATCH_SIZE,
                                 shuffle=True, generator=torch.Generator().manual_seed(0))
         torch.manual_seed(0)
-        seed = median_epoch(SeedAudioCNN(), lambda: seed_style), median_data_epoch(lambda: seed_style)
+        seed = median_epoch(LabAudioCNN(), lambda: lab_style), median_data_epoch(lambda: lab_style)
     cached_seed = cached_epoch(train.audio, train.audio_labels)
     ours = cached_epoch(ours_train.audio, ours_train.audio_labels)
 
@@ -84,7 +84,7 @@ def run(root: Path) -> tuple[str, dict]:
                 f"{seed[1] / times[1]:.0f}x", f"{100 * (times[0] - times[1]) / times[0]:.0f} %"]
 
     text = table(["pipeline (seed CNN architecture)",
-                  f"epoch: median of {EPOCHS}, {len(train.audio)} clips, batch {SEED_BATCH_SIZE}", "epoch ratio",
+                  f"epoch: median of {EPOCHS}, {len(train.audio)} clips, batch {LAB_BATCH_SIZE}", "epoch ratio",
                   "data only (no model)", "data ratio", "share of the epoch in the model"],
                  [row("seed lab: load + pad 48000 + torchaudio-default mel per item, [1,128,241]", seed),
                   row("cached, the seed's own features [1,128,241]", cached_seed),

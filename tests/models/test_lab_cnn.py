@@ -3,21 +3,21 @@ import soundfile as sf
 import torch
 
 from digitfusion.features.cache import load_features
-from digitfusion.features.seed import SeedMelParams
-from digitfusion.models.seed import (
-    SEED_BATCH_SIZE,
-    SEED_EPOCHS,
-    SEED_OPTIMIZER,
-    SeedAudioCNN,
-    SeedStyleDataset,
+from digitfusion.features.lab_mel import LabMelParams
+from digitfusion.models.lab_cnn import (
+    LAB_BATCH_SIZE,
+    LAB_EPOCHS,
+    LAB_OPTIMIZER,
+    LabAudioCNN,
+    LabStyleDataset,
+    lab_flat_size,
     read_split_csv,
-    seed_flat_size,
 )
 from tests.generate import tone
 
 
 def test_shapes():
-    model = SeedAudioCNN()
+    model = LabAudioCNN()
     x = torch.randn(2, 1, 128, 241)
     assert model.feature_dim == 7220
     assert model.features(x).shape == (2, 7220)
@@ -26,25 +26,25 @@ def test_shapes():
 
 def test_parameter_count():
     expected = (10 * 1 * 49 + 10) + (10 * 10 * 25 + 10) + (7220 * 10 + 10)
-    assert sum(p.numel() for p in SeedAudioCNN().parameters()) == expected == 75220
+    assert sum(p.numel() for p in LabAudioCNN().parameters()) == expected == 75220
 
 
 def test_lab_flat_size_needs_a_much_larger_input():
-    assert seed_flat_size(128, 241) == 7220
-    assert seed_flat_size(1100, 1280) == seed_flat_size(1280, 1100) == 381910
-    assert all(seed_flat_size(128, width) != 381910 for width in range(7, 20000))
+    assert lab_flat_size(128, 241) == 7220
+    assert lab_flat_size(1100, 1280) == lab_flat_size(1280, 1100) == 381910
+    assert all(lab_flat_size(128, width) != 381910 for width in range(7, 20000))
 
 
 def test_lab_training_constants():
-    assert SEED_OPTIMIZER == {"name": "sgd", "lr": 1e-3, "momentum": 0.9}
-    assert (SEED_EPOCHS, SEED_BATCH_SIZE) == (30, 32)
+    assert LAB_OPTIMIZER == {"name": "sgd", "lr": 1e-3, "momentum": 0.9}
+    assert (LAB_EPOCHS, LAB_BATCH_SIZE) == (30, 32)
 
 
 def test_overfits_one_batch_with_the_lab_optimiser():
     torch.manual_seed(0)
-    model = SeedAudioCNN()
+    model = LabAudioCNN()
     x, y = torch.randn(8, 1, 128, 241), torch.arange(8)
-    opt = torch.optim.SGD(model.parameters(), lr=SEED_OPTIMIZER["lr"], momentum=SEED_OPTIMIZER["momentum"])
+    opt = torch.optim.SGD(model.parameters(), lr=LAB_OPTIMIZER["lr"], momentum=LAB_OPTIMIZER["momentum"])
     first = None
     for _ in range(20):
         opt.zero_grad()
@@ -73,16 +73,16 @@ def test_csv_header_is_optional(tmp_path):
     assert read_split_csv(tmp_path / "plain.csv") == [("wavs/2.wav", 2), ("wavs/7.wav", 7)]
 
 
-def test_seed_style_dataset_items(tmp_path):
-    dataset = SeedStyleDataset(write_folder(tmp_path, header=False), tmp_path)
+def test_lab_style_dataset_items(tmp_path):
+    dataset = LabStyleDataset(write_folder(tmp_path, header=False), tmp_path)
     assert len(dataset) == 3
     features, label = dataset[1]
     assert features.shape == (1, 128, 241) and label == 7
-    assert SeedAudioCNN()(features[None]).shape == (1, 10)
+    assert LabAudioCNN()(features[None]).shape == (1, 10)
 
 
-def test_seed_style_dataset_equals_cached_features(tmp_path):
-    dataset = SeedStyleDataset(write_folder(tmp_path, header=True), tmp_path)
-    cached = load_features(tmp_path, [path for path, _ in dataset.items], SeedMelParams(), cache=tmp_path / "c")
+def test_lab_style_dataset_equals_cached_features(tmp_path):
+    dataset = LabStyleDataset(write_folder(tmp_path, header=True), tmp_path)
+    cached = load_features(tmp_path, [path for path, _ in dataset.items], LabMelParams(), cache=tmp_path / "c")
     for i in range(len(dataset)):
         assert np.allclose(dataset[i][0].numpy(), cached.logmel[i], atol=1e-3)

@@ -9,7 +9,11 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from digitfusion.models.fused import Encode
+from digitfusion.models.registry import FusionSpec
+
 RULES = ("mean", "weighted", "product", "max", "vote", "stacking", "reliability")
+PREFIX = "late-"
 
 
 def fit_temperature(logits: torch.Tensor, labels: torch.Tensor) -> float:
@@ -129,12 +133,31 @@ class LateFusion:
         chosen, _ = self._max(p_image, p_audio)
         return torch.where(agree[:, None], product, chosen), weights
 
+    @torch.no_grad()
+    def pair_outputs(self, items: dict, pairs: torch.Tensor, encode: Encode) -> dict[str, torch.Tensor]:
+        """Evaluation: the unimodal models' logits per unique item (from `encode`, shared by every rule), combined
+        on the pairs [P, 2] -> probs [P, 10], weights [P, 2]."""
+        logits = {m: encode(m, None) for m in ("image", "audio")}
+        probs, weights = self.combine(None if logits["image"] is None else logits["image"][pairs[:, 0]],
+                                      None if logits["audio"] is None else logits["audio"][pairs[:, 1]])
+        return {"probs": probs, "weights": weights}
+
     def state(self) -> dict:
         """Everything fit on validation, as plain numbers (saved beside the run, shown in the report)."""
         state = {"rule": self.rule, "temperature": self.temperature, "image_weight": self.image_weight}
         if self.stacker is not None:
             state["stacker"] = {"weight": self.stacker.weight.tolist(), "bias": self.stacker.bias.tolist()}
         return state
+
+    @staticmethod
+    def fitted_values(state: dict) -> dict[str, str]:
+        """What a rule's `state()` holds that was fit on validation, as report cells (empty for the fixed rules)."""
+        rule = state["rule"]
+        if rule == "weighted":
+            return {f"{rule}: image weight": f"{state['image_weight']:.2f}"}
+        if rule == "reliability":
+            return {f"{rule}: temperature {m}": f"{t:.2f}" for m, t in state["temperature"].items()}
+        return {}
 
     @classmethod
     def from_state(cls, state: dict) -> LateFusion:
@@ -145,3 +168,12 @@ class LateFusion:
             fusion.stacker.weight.copy_(torch.tensor(state["stacker"]["weight"]))
             fusion.stacker.bias.copy_(torch.tensor(state["stacker"]["bias"]))
         return fusion
+
+
+def _rule(name: str):
+    return lambda encoders=None, **kwargs: LateFusion(name)
+
+
+# Nothing trained: each rule is fit on validation pairs by evaluation (`fit`), then combines the unimodal outputs.
+SPECS = [FusionSpec(f"{PREFIX}{rule}", "late", order=100 + i, summary=f"late rule: {rule} of the unimodal outputs",
+                    build=_rule(rule)) for i, rule in enumerate(RULES)]

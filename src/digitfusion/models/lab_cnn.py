@@ -11,15 +11,15 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from digitfusion.data.audio_io import load_audio
-from digitfusion.features.seed import SeedMelParams
+from digitfusion.audio_io import load_audio
+from digitfusion.features.lab_mel import LabMelParams
 
 # Block 13: SGD, lr 0.001, momentum 0.9; Block 15: 30 epochs. The lab never states a batch size: 32 is assumed.
-SEED_OPTIMIZER = dict(name="sgd", lr=1e-3, momentum=0.9)
-SEED_EPOCHS = 30
-SEED_BATCH_SIZE = 32
+LAB_OPTIMIZER = dict(name="sgd", lr=1e-3, momentum=0.9)
+LAB_EPOCHS = 30
+LAB_BATCH_SIZE = 32
 
-SEED_INPUT_SHAPE = (1, 128, 241)  # SeedMelParams on 48000 samples
+LAB_INPUT_SHAPE = (1, 128, 241)  # LabMelParams on 48000 samples
 
 
 def conv_out(size: int, kernel: int, stride: int) -> int:
@@ -27,7 +27,7 @@ def conv_out(size: int, kernel: int, stride: int) -> int:
     return (size - kernel) // stride + 1
 
 
-def seed_flat_size(height: int, width: int) -> int:
+def lab_flat_size(height: int, width: int) -> int:
     """Length of the flattened conv output for a [1, height, width] input.
 
     [1, 128, 241] gives 10 * 19 * 38 = 7220. The lab quotes 381910 = 10 * 181 * 211 (181 and 211 are prime),
@@ -37,16 +37,16 @@ def seed_flat_size(height: int, width: int) -> int:
     return 10 * conv_out(conv_out(height, 7, 3), 5, 2) * conv_out(conv_out(width, 7, 3), 5, 2)
 
 
-class SeedAudioCNN(nn.Module):
+class LabAudioCNN(nn.Module):
     """Seed features [B, 1, 128, 241] (dB, unnormalised) -> logits [B, 10].
 
     Conv(1->10, 7x7, stride 3) [B, 10, 41, 79] -> ReLU -> Conv(10->10, 5x5, stride 2) [B, 10, 19, 38] -> ReLU
     -> Flatten [B, 7220] -> Linear(7220, 10). No pooling, no normalisation layer: exactly the lab's model.
     """
 
-    def __init__(self, input_shape: tuple[int, int, int] = SEED_INPUT_SHAPE, n_classes: int = 10):
+    def __init__(self, input_shape: tuple[int, int, int] = LAB_INPUT_SHAPE, n_classes: int = 10):
         super().__init__()
-        self.feature_dim = seed_flat_size(input_shape[1], input_shape[2])
+        self.feature_dim = lab_flat_size(input_shape[1], input_shape[2])
         self.body = nn.Sequential(
             nn.Conv2d(1, 10, kernel_size=7, stride=3), nn.ReLU(),
             nn.Conv2d(10, 10, kernel_size=5, stride=2), nn.ReLU(),
@@ -71,18 +71,18 @@ def read_split_csv(path: str | os.PathLike) -> list[tuple[str, int]]:
     return [(row[0].strip(), int(row[1])) for row in rows]
 
 
-class SeedStyleDataset(Dataset):
+class LabStyleDataset(Dataset):
     """The seed's AudioDatasetSpectrogram: every __getitem__ decodes the file, pads it to 48000 samples and
     computes the mel spectrogram in dB again, every epoch. Deliberately uncached: it is the slow baseline.
 
     Items are (features [1, 128, 241], label). Decoding goes through load_audio (soundfile, mono, 8 kHz), so an
-    item equals the matching row of load_features(root, paths, SeedMelParams()).
+    item equals the matching row of load_features(root, paths, LabMelParams()).
     """
 
-    def __init__(self, csv_path: str | os.PathLike, root: str | os.PathLike, params: SeedMelParams | None = None):
+    def __init__(self, csv_path: str | os.PathLike, root: str | os.PathLike, params: LabMelParams | None = None):
         self.root = Path(root)
         self.items = read_split_csv(csv_path)
-        self.params = params or SeedMelParams()
+        self.params = params or LabMelParams()
         self.frontend = self.params.frontend()  # built once, like the seed's ToSpectrogram / ToDB
 
     def __len__(self) -> int:

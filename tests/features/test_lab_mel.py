@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from digitfusion.data.audio_io import load_audio
-from digitfusion.data.fsdd import list_recordings
+from digitfusion.audio_io import load_audio
+from digitfusion.data.corpora import list_recordings
 from digitfusion.features.cache import load_features
-from digitfusion.features.seed import SeedMelParams, SeedMelSpectrogram, seed_filterbank, zero_filters
+from digitfusion.features.lab_mel import LabMelParams, LabMelSpectrogram, lab_filterbank, zero_filters
 from tests.generate import tone
 
-P = SeedMelParams()
+P = LabMelParams()
 
 # float32 STFTs differ in their last bits. Relative to a clip's peak that is ~-130 dB: within 90 dB of the
 # peak the dB values agree to thousandths; near the -100 dB floor (amin) they may differ by a fraction of a dB.
@@ -49,7 +49,7 @@ def torchaudio_filterbank() -> np.ndarray:
 
 
 def assert_matches_reference(wave: np.ndarray) -> None:
-    ours = SeedMelSpectrogram(P)(torch.from_numpy(wave)[None])
+    ours = LabMelSpectrogram(P)(torch.from_numpy(wave)[None])
     assert ours.shape == (1, 1, 128, 241)
     ours, reference = ours[0, 0].numpy(), librosa_reference(wave)
     near_peak = reference > reference.max() - NEAR_PEAK_DB
@@ -59,20 +59,20 @@ def assert_matches_reference(wave: np.ndarray) -> None:
 
 def test_filterbank_matches_librosa_htk():
     # librosa builds the same triangles from the same float64 points: equal to float32 rounding.
-    assert np.abs(seed_filterbank(P) - librosa_filterbank()).max() < 1e-6
+    assert np.abs(lab_filterbank(P) - librosa_filterbank()).max() < 1e-6
 
 
 def test_filterbank_tolerance_rejects_the_slaney_scale():
-    assert np.abs(seed_filterbank(P) - librosa_filterbank(htk=False)).max() > 0.1
+    assert np.abs(lab_filterbank(P) - librosa_filterbank(htk=False)).max() > 0.1
 
 
 def test_filterbank_matches_torchaudio_float32():
     # torchaudio's float32 edges are off by up to ~5e-4 Hz near 8 kHz: weights move by ~1e-5, no more.
-    assert np.abs(seed_filterbank(P) - torchaudio_filterbank()).max() < 1e-4
+    assert np.abs(lab_filterbank(P) - torchaudio_filterbank()).max() < 1e-4
 
 
 def test_zero_filters_are_the_ones_torchaudio_warned_about():
-    ours = np.flatnonzero(seed_filterbank(P).max(axis=1) == 0)
+    ours = np.flatnonzero(lab_filterbank(P).max(axis=1) == 0)
     assert zero_filters(P) == 4 and ours.tolist() == [0, 3, 6, 13]
     assert ours.tolist() == np.flatnonzero(torchaudio_filterbank().max(axis=1) == 0).tolist()
     assert ours.tolist() == np.flatnonzero(librosa_filterbank().max(axis=1) == 0).tolist()
@@ -87,7 +87,7 @@ def test_prepare_pads_right_and_truncates():
 
 def test_params_shape_and_spec_protocol():
     assert (P.n_mels, P.n_frames, P.sample_rate, P.store_waves) == (128, 241, 8000, False)
-    assert len(P.digest()) == 12 and P.digest() == SeedMelParams().digest()
+    assert len(P.digest()) == 12 and P.digest() == LabMelParams().digest()
 
 
 def test_generated_tone_matches_librosa():
@@ -104,8 +104,8 @@ def test_batch_equals_one_by_one():
 
 def test_load_features_caches_the_seed_spec(tiny_root, tmp_path):
     paths = [r.path for r in list_recordings(tiny_root)][:3]
-    first = load_features(tiny_root, paths, SeedMelParams(), cache=tmp_path)
-    second = load_features(tiny_root, paths, SeedMelParams(), cache=tmp_path)
+    first = load_features(tiny_root, paths, LabMelParams(), cache=tmp_path)
+    second = load_features(tiny_root, paths, LabMelParams(), cache=tmp_path)
     assert first.logmel.shape == (3, 1, 128, 241) and first.waves is None
     assert second.from_cache and np.array_equal(first.logmel, second.logmel)
 

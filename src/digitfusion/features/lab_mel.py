@@ -22,7 +22,7 @@ from digitfusion.features.audio import power_to_db
 
 
 @dataclass(frozen=True)
-class SeedMelParams:
+class LabMelParams:
     """torchaudio's MelSpectrogram/AmplitudeToDB defaults on 8 kHz audio padded to 48000 samples: [128, 241]."""
 
     sample_rate: int = 8000  # the real decode rate (load_audio)
@@ -53,8 +53,8 @@ class SeedMelParams:
         """A decoded 8 kHz waveform -> [clip_samples]: zeros on the right, or cut (no trimming, no centring)."""
         return pad_right(wave, self.clip_samples)
 
-    def frontend(self) -> SeedMelSpectrogram:
-        return SeedMelSpectrogram(self)
+    def frontend(self) -> LabMelSpectrogram:
+        return LabMelSpectrogram(self)
 
 
 def pad_right(wave: np.ndarray, length: int) -> np.ndarray:
@@ -73,12 +73,12 @@ def mel_to_hz_htk(mels: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (np.asarray(mels, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def seed_filterbank(params: SeedMelParams | None = None) -> np.ndarray:
+def lab_filterbank(params: LabMelParams | None = None) -> np.ndarray:
     """torchaudio's melscale_fbanks(norm=None, mel_scale="htk") transposed: [n_mels, n_freqs], peak 1 per filter.
 
     Computed in float64 then cast, as librosa does (torchaudio works in float32: the weights differ by
     ~1e-5, the set of all-zero filters does not, see the tests)."""
-    p = params or SeedMelParams()
+    p = params or LabMelParams()
     all_freqs = np.linspace(0, p.assumed_rate // 2, p.n_freqs)  # torchaudio: sample_rate // 2, not f_max
     mels = np.linspace(hz_to_mel_htk(p.f_min), hz_to_mel_htk(p.f_max), p.n_mels + 2)
     f_pts = mel_to_hz_htk(mels)
@@ -89,23 +89,23 @@ def seed_filterbank(params: SeedMelParams | None = None) -> np.ndarray:
     return np.maximum(0.0, np.minimum(down, up)).astype(np.float32)
 
 
-def zero_filters(params: SeedMelParams | None = None) -> int:
+def zero_filters(params: LabMelParams | None = None) -> int:
     """How many mel filters hold no FFT bin at all (torchaudio's "mel filterbank has all zero values").
 
     Low HTK bands are ~14 Hz apart while the bins are assumed_rate / n_fft = 40 Hz apart, so a triangle
     can fall between two bins; those bands are constant -100 dB in every spectrogram."""
-    return int((seed_filterbank(params).max(axis=1) == 0).sum())
+    return int((lab_filterbank(params).max(axis=1) == 0).sum())
 
 
-class SeedMelSpectrogram(nn.Module):
+class LabMelSpectrogram(nn.Module):
     """Clips [B, 48000] -> seed features in dB [B, 1, 128, 241] (MelSpectrogram() then AmplitudeToDB())."""
 
-    def __init__(self, params: SeedMelParams | None = None):
+    def __init__(self, params: LabMelParams | None = None):
         super().__init__()
-        self.params = params or SeedMelParams()
+        self.params = params or LabMelParams()
         p = self.params
         self.register_buffer("window", torch.hann_window(p.win_length, periodic=True), persistent=False)
-        self.register_buffer("filterbank", torch.from_numpy(seed_filterbank(p)), persistent=False)
+        self.register_buffer("filterbank", torch.from_numpy(lab_filterbank(p)), persistent=False)
 
     def power_mel(self, waves: torch.Tensor) -> torch.Tensor:
         """Mel power [B, n_mels, T]: centred STFT with reflect padding (torchaudio's default, not librosa's)."""

@@ -1,0 +1,104 @@
+"""The one recipe: (model, protocol, corpora, seed, size) -> the TrainConfig every command trains.
+
+`digitfusion train`, `unimodal` and `demo` all call `resolve`, so `digitfusion train --model concat --size demo`
+trains exactly what `make demo` trains. A config is the model's preset (training/presets.py), then the size's
+settings for the model's family, then the strategy's own settings (its registry entry), then identity fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digitfusion.errors import DigitfusionError
+from digitfusion.models.registry import DEFAULT_ENCODERS, ENCODERS, MODALITIES, fusion
+from digitfusion.training.config import TrainConfig
+from digitfusion.training.presets import preset
+
+
+@dataclass(frozen=True)
+class Size:
+    """TrainConfig overrides per model family: image, audio (any audio encoder but the lab's), lab (the lab's
+    CNN), fusion (every fused model; a strategy's own per-size settings, in its registry entry, go over these)."""
+
+    name: str
+    image: dict = field(default_factory=dict)
+    audio: dict = field(default_factory=dict)
+    lab: dict = field(default_factory=dict)
+    fusion: dict = field(default_factory=dict)
+
+
+FUSION_DEFAULTS = dict(epochs=6, lr=1e-3, batch_size=128, modality_dropout=0.3, noise_snr_db=[-10.0, 30.0],
+                       augment_image=["affine", "erasing", "lowrank"])
+TINY_LIMITS = dict(epochs=1, limit_train_batches=2, limit_val_batches=1)
+
+SIZES = {
+    "tiny": Size("tiny", image={**TINY_LIMITS, "model_kwargs": {"width": 8}},
+                 audio={**TINY_LIMITS, "model_kwargs": {"width": 8}}, lab=TINY_LIMITS,
+                 fusion={**FUSION_DEFAULTS, **TINY_LIMITS, "model_kwargs": {"image": {"width": 8},
+                                                                             "audio": {"width": 8}}}),
+    # Sized for about ten minutes of `make demo` on a 2-core CPU.
+    "demo": Size("demo", image={"epochs": 15}, audio={"epochs": 15}, lab={"epochs": 10},
+                 fusion={**FUSION_DEFAULTS, "epochs": 2}),
+    "full": Size("full", image={"epochs": 30}, audio={"epochs": 20}, lab={}, fusion={**FUSION_DEFAULTS, "epochs": 3}),
+}
+
+
+def get_size(name: str) -> Size:
+    if name not in SIZES:
+        raise DigitfusionError(name, f"unknown size (choose from {', '.join(SIZES)})")
+    return SIZES[name]
+
+
+def family_settings(model: str, size: Size) -> dict:
+    if model in ENCODERS:
+        spec = ENCODERS[model]
+        return size.image if spec.modality == "image" else size.lab if spec.features == "lab" else size.audio
+    spec = fusion(model)
+    if not spec.trained:
+        raise DigitfusionError(model, "is a late rule: it is fit on validation by `evaluate`, not trained")
+    return {**size.fusion, **spec.settings, **spec.sizes.get(size.name, {})}
+
+
+def image_protocol(protocol: str, holdout: str | None, images: list[str]) -> tuple[str, str | None]:
+    """An image model's split depends only on the image sources and the seed, unless the protocol holds an image
+    source out: then it is that protocol."""
+    if protocol == "leave-corpus-out" and holdout in images:
+        return protocol, holdout
+    return "official", None
+
+
+def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "demo", corpora=("fsdd",),
+            images=("mnist",), holdout: str | None = None, encoders: dict | None = None,
+            init_dirs: dict[str, Path] | None = None, overrides: dict | None = None) -> TrainConfig:
+    """The config `model` is trained with. For an intermediate fusion, `init_dirs` ({modality: run folder}) names
+    the unimodal runs its encoders start from; their configs' hashes become part of its own (retraining an encoder
+    retrains the fusions)."""
+    corpora, images = list(corpora), list(images)
+    identity = {"model": model, "corpus": corpora, "images": images, "seed": seed}
+    if model in ENCODERS:
+        spec = ENCODERS[model]
+        identity.update(modality=spec.modality, features=spec.features)
+        protocol, holdout = image_protocol(protocol, holdout, images) if spec.modality == "image" else (protocol,
+                                                                                                        holdout)
+    else:
+        identity.update(modality="pair", features="logmel")
+    identity.update(protocol=protocol, holdout=holdout)
+    values = {**family_settings(model, get_size(size)), **(overrides or {}), **identity}
+    if model not in ENCODERS and fusion(model).family == "intermediate":
+        chosen = {**DEFAULT_ENCODERS, **(encoders or {})}
+        values["encoders"] = {m: chosen[m] for m in MODALITIES if chosen[m] != DEFAULT_ENCODERS[m]}
+        if init_dirs:
+            values["init_from"] = init_links(chosen, init_dirs, protocol, seed, size, corpora, images, holdout)
+    return dataclasses.replace(preset(values["model"]), **values)
+
+
+def init_links(encoders: dict, init_dirs: dict, protocol: str, seed: int, size: str, corpora: list, images: list,
+               holdout: str | None) -> dict:
+    links = {}
+    for modality in MODALITIES:
+        unimodal = resolve(encoders[modality], protocol, seed, size, corpora, images, holdout)
+        links[modality] = str(init_dirs[modality])
+        links[f"{modality}_config"] = unimodal.digest()
+    return links

@@ -1,0 +1,60 @@
+"""The one recipe: `train`, `unimodal` and the pipeline ask for the same configs."""
+
+import pytest
+
+from digitfusion.cli import build_parser
+from digitfusion.cli.train_cmds import recipe_from_args
+from digitfusion.errors import DigitfusionError
+from digitfusion.models.registry import fusion, fusion_names, model_names
+from digitfusion.pipeline.configs import get_config
+from digitfusion.pipeline.train_all import pipeline_recipe
+from digitfusion.training.recipe import resolve
+
+
+@pytest.mark.parametrize("model", model_names())
+@pytest.mark.parametrize("size", ["tiny", "demo"])
+def test_train_command_trains_what_the_pipeline_trains(model, size):
+    args = build_parser().parse_args(["train", "--model", model, "--size", size, "--split", "speaker",
+                                      "--holdout", "theo", "--seed", "1"])
+    dirs = {"image": "x/image-cnn", "audio": "x/audio-cnn"}
+    from_cli = recipe_from_args(args, model, init_dirs=dirs)
+    from_pipeline = pipeline_recipe(get_config(size), "speaker:theo", 1)(model, init_dirs=dirs)
+    assert from_cli.digest() == from_pipeline.digest()
+
+
+def test_strategy_settings_and_sizes_come_from_the_registry():
+    for name in fusion_names(trained=True):
+        config = resolve(name, size="demo")
+        for key, value in {**fusion(name).settings, **fusion(name).sizes.get("demo", {})}.items():
+            assert getattr(config, key) == value, (name, key)
+
+
+def test_an_image_model_ignores_the_speech_corpora_and_protocol():
+    base = resolve("image-cnn", "official", 0, "demo")
+    assert resolve("image-cnn", "speaker", 0, "demo", holdout="theo").digest() == base.digest()
+    assert resolve("image-cnn", corpora=["fsdd", "speech-commands"]).digest() == base.digest()
+    held_out = resolve("image-cnn", "leave-corpus-out", 0, "demo", images=["mnist", "optdigits"], holdout="optdigits")
+    assert held_out.protocol == "leave-corpus-out" and held_out.digest() != base.digest()
+
+
+def test_corpus_and_front_end_are_part_of_an_audio_models_hash(monkeypatch):
+    from digitfusion.features.mel import LogMelParams
+    from digitfusion.training import config
+
+    base = resolve("audio-cnn").digest()
+    assert resolve("audio-cnn", corpora=["fsdd", "accented-numbers"]).digest() != base
+    monkeypatch.setattr(config, "front_end_params", lambda features: LogMelParams(n_mels=40))
+    assert resolve("audio-cnn").digest() != base  # a log-mel setting changed in code retrains
+
+
+def test_late_rules_are_not_trained():
+    with pytest.raises(DigitfusionError, match="fit on validation"):
+        resolve(fusion_names(family="late")[0])
+
+
+def test_intermediate_fusions_know_their_unimodal_runs_by_hash():
+    name = fusion_names(family="intermediate")[0]
+    config = resolve(name, init_dirs={"image": "a/image-cnn", "audio": "a/audio-cnn"})
+    assert config.init_from["audio_config"] == resolve("audio-cnn").digest()
+    gru = resolve(name, encoders={"audio": "audio-gru"}, init_dirs={"image": "a/image-cnn", "audio": "a/gru"})
+    assert gru.encoders == {"audio": "audio-gru"} and gru.init_from["audio_config"] == resolve("audio-gru").digest()
