@@ -20,7 +20,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
 from digitfusion.features.mel import LogMelParams
 from digitfusion.files import os_reason
-from digitfusion.inputs import Source, prepare_audio, prepare_image, prepare_inputs
+from digitfusion.inputs import AudioSource, ImageSource, prepare_audio, prepare_image, prepare_inputs
 
 __all__ = ["answer", "batch_rows", "predict_files", "prepare_audio", "prepare_image"]
 
@@ -59,8 +59,8 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(float(value), 6)
 
 
-def predict_files(runner: ExportedRunner, image: Source | None, audio: Source | None) -> dict:
-    """Sources (paths or uploads) -> the JSON answer; every refusal comes from `inputs.prepare_inputs`."""
+def predict_files(runner: ExportedRunner, image: ImageSource | None, audio: AudioSource | None) -> dict:
+    """Sources (paths, uploads, arrays) -> the JSON answer; every refusal comes from `inputs.prepare_inputs`."""
     params = LogMelParams(**runner.preprocessing["audio"])
     return answer(runner, *prepare_inputs(image, audio, params))
 

@@ -76,12 +76,15 @@ def test_batch_reports_bad_rows_and_answers_the_others(tiny_model, real_root, tm
     assert "batch.csv:3" in captured.err and "bad.wav" in captured.err and captured.err.count("\n") == 1
 
 
-def test_missing_default_model_is_a_clear_message(tmp_path, monkeypatch, capsys):
+def test_missing_shipped_model_is_a_clear_message(tmp_path, monkeypatch, capsys):
     from digitfusion.cli import main
 
-    monkeypatch.chdir(tmp_path)
+    absent = tmp_path / "pretrained"  # an install whose package lost its model folder
+    monkeypatch.setattr("digitfusion.export.pretrained.PRETRAINED_DIR", absent)
+    monkeypatch.setattr("digitfusion.export.runtime.PRETRAINED_DIR", absent)
     assert main(["predict", "--audio", "x.wav"]) == 2
-    assert "make demo" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no model folder here" in err and "make model" in err and err.count("\n") == 1
 
 
 def test_export_command(tiny_pipeline, real_root, tmp_path, capsys):

@@ -28,6 +28,17 @@ def test_utterance_norm_ignores_gain_and_padding_level():
     assert torch.allclose(norm(feats), norm(feats + 12.0), atol=1e-4)  # +12 dB gain changes nothing
 
 
+def test_utterance_norm_removes_a_fixed_channel_colouring():
+    """A microphone's or a phone line's fixed response adds the same dB to a band in every frame: the per-band
+    mean over time takes it out (the channel ops of the augmentation then only teach what it cannot remove:
+    lost bands, reverberation, noise)."""
+    feats = torch.randn(2, 1, 64, 101) * 10 - 40
+    tilt = torch.linspace(-8.0, 6.0, 64).view(1, 1, 64, 1)  # a bass cut and a presence boost, in dB
+    norm = UtteranceNorm()
+    assert torch.allclose(norm(feats), norm(feats + tilt), atol=1e-4)
+    assert not torch.allclose(feats - feats.mean(), feats + tilt - (feats + tilt).mean(), atol=1)
+
+
 @pytest.mark.parametrize("name", model_names())
 def test_every_model_overfits_one_batch(name):
     torch.manual_seed(0)

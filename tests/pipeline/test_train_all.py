@@ -7,6 +7,7 @@ import pytest
 from digitfusion.models.registry import fusion, fusion_names
 from digitfusion.pipeline import train_all
 from digitfusion.pipeline.configs import get_config
+from digitfusion.training.recipe import resolve
 
 
 class Calls(list):
@@ -21,9 +22,10 @@ def recorded(monkeypatch):
     calls = Calls()
     calls.configs = configs = {}
 
-    def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True):
+    def fake_ensure_run(config, root, run_dir, bundle, force, progress, train=True, hardware=None):
         calls.append((run_dir, force))
         configs[run_dir.name] = config
+        calls.hardware = hardware
         return {"config_hash": config.digest()}
 
     monkeypatch.setattr(train_all, "ensure_run", fake_ensure_run)
@@ -82,3 +84,22 @@ def test_fusions_start_from_this_protocols_unimodal_runs(tiny_root, tmp_path, re
         assert init["image"] == str(runs["image-cnn"]) and init["audio"] == str(runs["audio-cnn"])
         assert init["audio_config"] == recorded.configs["audio-cnn"].digest()
     assert not recorded.configs[fusion_names(family="input")[0]].init_from
+
+
+def test_hardware_reaches_every_training(tiny_root, tmp_path, recorded):
+    hardware = {"accelerator": "cpu", "devices": 1, "precision": "bf16-mixed", "logger": "csv"}
+    train_all.train_protocol(get_config("tiny"), tiny_root, tmp_path, "official", 0, hardware=hardware)
+    assert recorded.hardware == hardware
+
+
+def test_ensure_run_trains_with_the_hardware_given(tiny_root, tmp_path):
+    from digitfusion.data.bundle import load_bundle
+    from digitfusion.training.config import TrainConfig
+
+    config = resolve("image-cnn", size="tiny")
+    bundle = load_bundle(tiny_root, "official")
+    train_all.ensure_run(config, tiny_root, tmp_path / "run", bundle, False, False,
+                         hardware={"accelerator": "cpu", "precision": "bf16-mixed"})
+    saved = TrainConfig.load(tmp_path / "run" / "config.json")
+    assert (saved.accelerator, saved.precision) == ("cpu", "bf16-mixed")
+    assert train_all.is_current(tmp_path / "run", config)  # the default-hardware config still finds it current

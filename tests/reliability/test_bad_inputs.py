@@ -398,11 +398,6 @@ def m_missing_folder(c):
     return Call(["--model", str(c.tmp / "no-model"), "--image", str(c.tmp / img)], "no-model", with_model=False)
 
 
-def m_missing_default(c):
-    img, _ = good_files(c)
-    return Call(["--image", img], "model", cwd=c.tmp, with_model=False)
-
-
 def m_tampered(c):
     copy = c.tmp / "tampered"
     shutil.copytree(c.model, copy)
@@ -474,7 +469,6 @@ CASES = [
     ("batch_huge_field", b_huge_field, "not a valid CSV"),
     # model
     ("model_missing_folder", m_missing_folder, "no model folder"),
-    ("model_missing_default", m_missing_default, "make demo"),
     ("model_tampered", m_tampered, "checksum mismatch"),
 ]
 

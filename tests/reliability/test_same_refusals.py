@@ -1,5 +1,6 @@
 """One input pipeline: the same bad file gets the same refusal through the CLI, a batch CSV, the web app and
-the Python call (`predict_files` with a path or an upload), each naming the file."""
+the Python calls (`predict_files` with a path or an upload, `Recognizer.predict` with a path), each naming the
+file; an array holding a bad recording is refused by the Recognizer with the same problem."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import soundfile as sf
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from digitfusion.api import Recognizer
 from digitfusion.app.server import create_app
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
@@ -74,7 +76,8 @@ def refusals(tiny_model, files) -> dict[str, dict[str, str]]:
         seen[name] = {"cli": cli.stderr.strip(), "cli rc": cli.returncode, "batch": batch_lines.get(str(row), ""),
                       "app": app.json().get("error", ""), "app status": app.status_code,
                       "api path": _api(runner, kind, str(files / name)),
-                      "api upload": _api(runner, kind, Upload(name, content))}
+                      "api upload": _api(runner, kind, Upload(name, content)),
+                      "recognizer": _recognizer(runner, kind, files / name)}
     return seen
 
 
@@ -86,12 +89,26 @@ def _api(runner, kind: str, source) -> str:
     return "answered"
 
 
+def _recognizer(runner, kind: str, path: Path) -> str:
+    try:
+        Recognizer(runner).predict(**{kind: path})
+    except DigitfusionError as err:
+        return str(err)
+    return "answered"
+
+
 @pytest.mark.parametrize("name", list(BAD_FILES))
 def test_every_path_refuses_with_the_same_words(name, refusals):
     _, _, words = BAD_FILES[name]
     seen = refusals[name]
     assert seen["cli rc"] == 2 and seen["app status"] == 400, seen
-    texts = [seen[k] for k in ("cli", "batch", "app", "api path", "api upload")]
+    texts = [seen[k] for k in ("cli", "batch", "app", "api path", "api upload", "recognizer")]
     problems = {text.split(f"{name}: ", 1)[-1] for text in texts}
     assert all(name in text for text in texts), seen
     assert len(problems) == 1 and words in problems.pop(), seen
+
+
+def test_a_silent_array_is_refused_like_a_silent_file(tiny_model, refusals):
+    with pytest.raises(DigitfusionError) as err:
+        Recognizer.load(tiny_model).predict(audio=np.zeros(8000, np.float32), sample_rate=8000)
+    assert str(err.value) == "audio array: " + refusals["silence.wav"]["app"].split("silence.wav: ", 1)[1]

@@ -119,3 +119,28 @@ def test_config_digest_knows_unimodal_runs_by_hash_not_by_folder():
     assert here.digest() == moved.digest() and here.digest() != retrained.digest()
     # Without a hash, the folder is all that names the source run: it counts.
     assert fused({"image": "runs/a/image-cnn"}).digest() != fused({"image": "runs/b/image-cnn"}).digest()
+
+
+def test_accelerator_cpu_and_auto_give_identical_weights_on_this_cpu_machine(tiny_root, tmp_path):
+    """--accelerator auto picks the CPU when torch sees no GPU; the weights are then byte-identical to cpu's."""
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible: auto would train on it (compare on a CPU-only machine)")
+    cpu = fit(tiny("audio-cnn", "audio", accelerator="cpu"), tiny_root, tmp_path / "cpu", progress=False)
+    auto = fit(tiny("audio-cnn", "audio", accelerator="auto"), tiny_root, tmp_path / "auto", progress=False)
+    assert cpu["config_hash"] == auto["config_hash"]  # where a run is computed is not part of its hash
+    weights = [(tmp_path / name / "model.safetensors").read_bytes() for name in ("cpu", "auto")]
+    assert weights[0] == weights[1]
+
+
+def test_hardware_fields_stay_out_of_the_config_hash():
+    base = tiny("image-cnn", "image")
+    moved = tiny("image-cnn", "image", accelerator="gpu", devices=4, precision="bf16-mixed", logger="tensorboard")
+    assert base.digest() == moved.digest()
+    assert base.digest() != tiny("image-cnn", "image", lr=1e-4).digest()
+
+
+def test_bf16_mixed_precision_trains_on_cpu(tiny_root, tmp_path):
+    summary = fit(tiny("image-cnn", "image", epochs=1, precision="bf16-mixed"), tiny_root, tmp_path / "bf16",
+                  progress=False)
+    assert 0.0 <= summary["val_acc"] <= 1.0
+    assert TrainConfig.load(tmp_path / "bf16" / "config.json").precision == "bf16-mixed"

@@ -56,8 +56,9 @@ async def too_large(scope, receive, send, limit: int) -> None:
     await response(scope, receive, send)
 
 
-def create_app(model_dir: str | Path = "model") -> FastAPI:
-    runner = ExportedRunner(model_dir)
+def create_app(model_dir: str | Path | None = None, provider: str = "auto") -> FastAPI:
+    """The app over a model folder (None: the model shipped in the package)."""
+    runner = ExportedRunner(model_dir, provider=provider)
     app = FastAPI(title="digitfusion", docs_url=None, redoc_url=None)
 
     @app.get("/", response_class=HTMLResponse)
@@ -92,7 +93,7 @@ async def read_upload(field, kind: str) -> Upload | None:
     return Upload(Path(field.filename or kind).name, data)  # an empty named file is refused like an empty path
 
 
-def serve(model_dir: str | Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(model_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8000, provider: str = "auto") -> None:
     import uvicorn
 
-    uvicorn.run(create_app(model_dir), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(model_dir, provider), host=host, port=port, log_level="warning")

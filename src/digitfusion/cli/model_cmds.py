@@ -11,10 +11,14 @@ from pathlib import Path
 
 from digitfusion.cli.common import add_data_option
 from digitfusion.errors import DigitfusionError
-from digitfusion.models.registry import LazyChoices, fusion_names
+from digitfusion.models.registry import LazyChoices, default_export, fusion_names
+
+MODEL_HELP = "exported model folder (default: the model shipped in the package)"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    from digitfusion.export.runtime import PROVIDERS
+
     export = commands.add_parser("export", help="export a trained fused model to ONNX (+ card, checksums)")
     export.add_argument("--run", dest="run_dir", default="runs/demo", metavar="DIR",
                         help="pipeline folder (default: runs/demo)")
@@ -24,28 +28,37 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "attention)")
     export.add_argument("--split", default="official", help="split folder of the run (default: official)")
     export.add_argument("--seed", type=int, default=0, help="random seed of the run to export (default: 0)")
+    export.add_argument("--pretrained", action="store_true",
+                        help="rebuild the model shipped in the package: train its recipe's models into --run "
+                             "(current ones, e.g. from `make demo`, are reused), export into "
+                             "src/digitfusion/pretrained/ (what `make model` runs)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
     predict = commands.add_parser("predict", help="recognise a digit from an image, a recording, or both")
-    predict.add_argument("--image", metavar="IMG", help="photo or drawing of one digit")
-    predict.add_argument("--audio", metavar="WAV", help="recording of one spoken digit")
-    predict.add_argument("--batch", metavar="CSV", help="CSV with `image,audio` columns: one JSON line per row")
-    predict.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
-    predict.add_argument("--json", action="store_true", help="print the full JSON answer")
+    predict.add_argument("--image", metavar="IMG", help="photo or drawing of one digit (default: none)")
+    predict.add_argument("--audio", metavar="WAV", help="recording of one spoken digit (default: none)")
+    predict.add_argument("--batch", metavar="CSV",
+                         help="CSV with `image,audio` columns: one JSON line per row (default: one pair)")
+    predict.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    predict.add_argument("--provider", choices=PROVIDERS, default="auto",
+                         help="onnxruntime device: auto = CUDA when onnxruntime-gpu is installed, else CPU")
+    predict.add_argument("--json", action="store_true", help="print the full JSON answer (default: a summary)")
     predict.set_defaults(run=run_predict)
 
     check = commands.add_parser("check-inputs", help="accuracy of a model on generated user-like inputs "
                                                      "(font-drawn digits, espeak-ng voices)")
-    check.add_argument("--model", default="model", metavar="DIR")
-    check.add_argument("--per-digit", type=int, default=4, help="items per digit and modality (default 4)")
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    check.add_argument("--per-digit", type=int, default=4, help="items per digit and modality")
+    check.add_argument("--seed", type=int, default=0, help="seed of the generated fonts, voices and pairs")
     check.set_defaults(run=run_check_inputs)
 
     app = commands.add_parser("app", help="web app: draw a digit, say it, see both modalities' votes")
-    app.add_argument("--model", default="model", metavar="DIR", help="exported model folder (default: model/)")
-    app.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    app.add_argument("--port", type=int, default=8000)
+    app.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    app.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
+    app.add_argument("--provider", choices=PROVIDERS, default="auto",
+                     help="onnxruntime device: auto = CUDA when onnxruntime-gpu is installed, else CPU")
     app.set_defaults(run=run_app)
 
 
@@ -56,9 +69,20 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
-    result = export_model(args.run_dir, args.out, require_data_root(args.data), split=args.split, seed=args.seed,
-                          fusion=args.fusion)
-    print(f"exported {args.fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
+    root, expected_hash = require_data_root(args.data), None
+    if args.pretrained:
+        from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_fusion, recipe_hash
+        from digitfusion.pipeline.pretrained import train_recipe
+        from digitfusion.pipeline.run import setup_logging
+
+        args.out, args.fusion, args.seed = PRETRAINED_DIR, recipe_fusion(), RECIPE["seed"]
+        expected_hash = recipe_hash()
+        setup_logging()
+        args.split = train_recipe(root, Path(args.run_dir), progress=sys.stderr.isatty())
+    fusion = args.fusion or default_export()
+    result = export_model(args.run_dir, args.out, root, split=args.split, seed=args.seed, fusion=fusion,
+                          expected_hash=expected_hash)
+    print(f"exported {fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
     return 0
@@ -88,7 +112,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise DigitfusionError("predict", "give --image, --audio (or both), or --batch CSV")
     rows = batch_rows(args.batch) if args.batch else None
     with _native_stderr_silenced():
-        runner = ExportedRunner(Path(args.model))
+        runner = ExportedRunner(args.model, provider=args.provider)
     try:
         if rows is None:
             with _native_stderr_silenced():
@@ -152,8 +176,9 @@ def _silence_stdout() -> None:
 
 def run_check_inputs(args: argparse.Namespace) -> int:
     from digitfusion.evaluation.synthetic import score_user_inputs
+    from digitfusion.export.pretrained import model_dir
 
-    result = score_user_inputs(Path(args.model), args.per_digit, args.seed)
+    result = score_user_inputs(model_dir(args.model), args.per_digit, args.seed)
     n = result["items_per_modality"]
     print(f"generated set: {n} drawn digits, {n} spoken digits (espeak-ng), {n} pairs")
     print(f"image alone {100 * result['image_acc']:.1f} %, audio alone {100 * result['audio_acc']:.1f} %, "
@@ -166,9 +191,10 @@ def run_check_inputs(args: argparse.Namespace) -> int:
 
 def run_app(args: argparse.Namespace) -> int:
     from digitfusion.app.server import serve
+    from digitfusion.export.pretrained import model_dir
 
-    print(f"digitfusion app on http://{args.host}:{args.port}/ (model {args.model}/); Ctrl-C to stop")
-    serve(args.model, args.host, args.port)
+    print(f"digitfusion app on http://{args.host}:{args.port}/ (model {model_dir(args.model)}/); Ctrl-C to stop")
+    serve(args.model, args.host, args.port, provider=args.provider)
     return 0
 
 

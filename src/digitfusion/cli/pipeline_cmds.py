@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from digitfusion.cli.common import add_data_option
+from digitfusion.cli.common import add_data_option, add_device_options, device_settings
 from digitfusion.paths import require_data_root, runs_dir
 
 
@@ -26,11 +26,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     unimodal = commands.add_parser("unimodal", help="unimodal results table over seeds and splits "
                                                     "+ augmentation ablation on validation")
     add_data_option(unimodal)
-    unimodal.add_argument("--config", choices=("tiny", "full"), default="full")
+    unimodal.add_argument("--config", choices=("tiny", "full"), default="full", help="table size: tiny (tests) or full")
     unimodal.add_argument("--out", metavar="DIR", help="folder (default: runs/unimodal-CONFIG)")
     unimodal.add_argument("--available-only", action="store_true",
                           help="train nothing: the table from the runs already in the folder")
     unimodal.set_defaults(run=run_unimodal_cmd)
+    for parser in (demo, unimodal):
+        add_device_options(parser)
     demo.add_argument("--force", action="store_true", help="retrain every model even if a current one exists")
     demo.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="per-epoch progress bars (default: when the terminal is interactive)")
@@ -46,7 +48,7 @@ def run_demo(args: argparse.Namespace) -> int:
     root = require_data_root(args.data)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     summary = run_pipeline(args.config, root, _out(args), force=args.force, progress=progress,
-                           command=shlex.join(["digitfusion", *sys.argv[1:]]))
+                           command=shlex.join(["digitfusion", *sys.argv[1:]]), hardware=device_settings(args))
     print_summary(summary, _out(args))
     return 0
 
@@ -67,7 +69,7 @@ def run_unimodal_cmd(args: argparse.Namespace) -> int:
     root = require_data_root(args.data)
     out = Path(args.out) if args.out else runs_dir() / f"unimodal-{args.config}"
     print(run_unimodal(args.config, root, out, command=shlex.join(["digitfusion", *sys.argv[1:]]),
-                       available_only=args.available_only))
+                       available_only=args.available_only, hardware=device_settings(args)))
     print(f"table: {out / 'results.md'}")
     return 0
 

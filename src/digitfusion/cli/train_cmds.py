@@ -6,7 +6,13 @@ import argparse
 import json
 from pathlib import Path
 
-from digitfusion.cli.common import add_data_option, add_split_options, split_settings
+from digitfusion.cli.common import (
+    add_data_option,
+    add_device_options,
+    add_split_options,
+    device_settings,
+    split_settings,
+)
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import LazyChoices, model_names
 from digitfusion.paths import require_data_root, runs_dir
@@ -32,12 +38,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--optimizer", choices=("adamw", "sgd"), help="optimiser (default: the recipe's)")
     train.add_argument("--scheduler", choices=("onecycle", "cosine", "none"),
                        help="learning-rate schedule (default: the recipe's)")
-    train.add_argument("--patience", type=int, help="early stopping patience on validation loss (0: off)")
+    train.add_argument("--patience", type=int,
+                       help="early stopping patience on validation loss, 0: off (default: the recipe's)")
     train.add_argument("--augment", default=None, metavar="OPS",
-                       help="comma-separated augmentations ('' for none; image: affine,elastic,erasing,lowrank; "
-                            "audio: shift,gain,noise,speed,specaugment,vtlp)")
-    train.add_argument("--config", metavar="JSON", help="train this TrainConfig JSON as it is (no recipe)")
-    train.add_argument("--devices", type=int, default=1, help="processes (with --lightning-strategy ddp)")
+                       help="comma-separated augmentations ('' for none; e.g. image: affine,stroke,user-path; "
+                            "audio: pitch,reverb,phone,noise,formant; an unknown name lists them all; "
+                            "default: the recipe's)")
+    train.add_argument("--config", metavar="JSON",
+                       help="train this TrainConfig JSON as it is (default: the recipe of --model)")
+    add_device_options(train)
     train.add_argument("--lightning-strategy", default="auto", choices=("auto", "ddp", "ddp_spawn"),
                        help="Lightning's distributed strategy: ddp runs --devices processes (gloo on CPU)")
     train.add_argument("--out", metavar="DIR", help="pipeline folder the run goes in, with the unimodal runs a fusion "
@@ -47,24 +56,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.set_defaults(run=run_train)
 
 
-def split_ops(text: str, modality: str) -> tuple[list[str], list[str]]:
-    """`--augment` names -> (image ops, audio ops), each checked against what this model reads."""
-    from digitfusion.training.augment import AUDIO_OPS, IMAGE_OPS
+def split_ops(text: str, modality: str, model: str = "") -> tuple[list[str], list[str]]:
+    """`--augment` names -> (image ops, audio ops), each checked against what this model reads (the lab's CNN
+    is trained as the lab trains it: unaugmented)."""
+    from digitfusion.models.registry import ENCODERS
+    from digitfusion.training.augment import known_ops
 
-    known = {"image": IMAGE_OPS, "audio": AUDIO_OPS, "pair": IMAGE_OPS + AUDIO_OPS}[modality]
+    image, audio = known_ops("image"), known_ops("audio")
+    known = {"image": image, "audio": audio, "pair": image + audio}[modality]
+    if model in ENCODERS and ENCODERS[model].features == "lab":
+        known = []
     ops = [op.strip() for op in text.split(",") if op.strip()]
     unknown = [op for op in ops if op not in known]
     if unknown:
-        raise DigitfusionError(f"--augment {','.join(unknown)}", f"not an augmentation of a {modality} model "
-                                                                 f"(choose from {', '.join(known)})")
-    return [op for op in ops if op in IMAGE_OPS], [op for op in ops if op in AUDIO_OPS]
+        reader = model or f"a {modality} model"
+        raise DigitfusionError(f"--augment {','.join(unknown)}", f"not an augmentation of {reader} "
+                                                                 f"(it takes: {', '.join(known) or 'none'})")
+    return [op for op in ops if op in image], [op for op in ops if op in audio]
 
 
-def overrides_from_args(args: argparse.Namespace, modality: str) -> dict:
+def overrides_from_args(args: argparse.Namespace, modality: str, model: str = "") -> dict:
     values = {name: getattr(args, name) for name in ("epochs", "batch_size", "lr", "optimizer", "scheduler",
                                                        "patience") if getattr(args, name) is not None}
     if args.augment is not None:
-        values["augment_image"], values["augment_audio"] = split_ops(args.augment, modality)
+        values["augment_image"], values["augment_audio"] = split_ops(args.augment, modality, model)
     if args.tiny:
         values.update(epochs=min(values.get("epochs", 2), 2), limit_train_batches=3, limit_val_batches=2)
     return values
@@ -78,24 +93,28 @@ def recipe_from_args(args: argparse.Namespace, model: str, init_dirs: dict | Non
     split = split_settings(args)
     config = resolve(model, split["protocol"], split["seed"], args.size, split["corpora"], split["images"],
                      split["holdout"], encoders=encoders, init_dirs=init_dirs,
-                     overrides=overrides_from_args(args, modality_of(model)))
-    config.devices, config.lightning_strategy = args.devices, args.lightning_strategy
+                     overrides=overrides_from_args(args, modality_of(model), model))
+    hardware = {**device_settings(args, multi_device=True), "lightning_strategy": args.lightning_strategy}
+    for name, value in hardware.items():
+        setattr(config, name, value)
     return config
 
 
 def run_train(args: argparse.Namespace) -> int:
     from digitfusion.data.bundle import load_bundle
+    from digitfusion.pipeline.run import setup_logging
     from digitfusion.pipeline.train_all import ensure_run
     from digitfusion.runs import RunLayout
     from digitfusion.training.config import TrainConfig, front_end_params
     from digitfusion.training.fit import fit
 
-    root = require_data_root(args.data)
+    setup_logging()  # the run's data (clips per corpus and side) is logged as it starts
     if args.config:
         config = TrainConfig.load(args.config)
         out = Path(args.out) if args.out else runs_dir() / "train" / config.model
-        return _report(fit(config, root, out, resume=args.resume), out)
-    config = recipe_from_args(args, args.model)
+        return _report(fit(config, require_data_root(args.data), out, resume=args.resume), out)
+    config = recipe_from_args(args, args.model)  # option errors first: they need no data
+    root = require_data_root(args.data)
     bundle = load_bundle(root, config.protocol, config.holdout, config.seed,
                          params=front_end_params(config.features), corpora=config.corpus, images=config.images)
     layout = RunLayout(Path(args.out) if args.out else runs_dir() / "train")

@@ -9,6 +9,8 @@
 - leave-corpus-out: test = every recording of the held-out corpus; train/validation = the other corpora,
   validation speaker-disjoint from train (10 % of their speakers, at least one).
 Validation always comes from the training side and follows the same protocol as the test side.
+Corpora marked `train_only` (synthetic voices) are added to the training side after the split, whatever the
+protocol: they are never validation or test, and leave-corpus-out refuses to hold one out.
 """
 
 from __future__ import annotations
@@ -91,6 +93,9 @@ def make_split(recordings: list[Recording], protocol: str, holdout: str | None =
     """Split `recordings` (of one corpus or several) by `protocol`; `k` may also come as 'speaker-kfold:K'."""
     base, parsed_k = parse_protocol(protocol if k is None or ":" in protocol else f"{protocol}:{k}")
     recordings = sorted(recordings)
+    extra = [r for r in recordings if get_corpus(r.corpus).train_only]
+    if extra:
+        return _with_training_only(recordings, extra, protocol, holdout, seed, k, val_fraction)
     rng = np.random.default_rng(seed)
     if base == "random":
         return _random(recordings, rng, seed, val_fraction)
@@ -101,6 +106,24 @@ def make_split(recordings: list[Recording], protocol: str, holdout: str | None =
     if base == "speaker-kfold":
         return _speaker_kfold(recordings, parsed_k, holdout, rng, seed)
     return _leave_corpus_out(recordings, holdout, rng, seed, val_fraction)
+
+
+def _with_training_only(recordings: list[Recording], extra: list[Recording], protocol: str, holdout: str | None,
+                        seed: int, k: int | None, val_fraction: float) -> Split:
+    """Training-only corpora (synthetic voices) join the training side after the protocol has split the others,
+    so they never judge a model and the others split exactly as they would without them."""
+    extra_corpora = sorted({r.corpus for r in extra})
+    if protocol.startswith("leave-corpus-out") and holdout in extra_corpora:
+        raise DigitfusionError(holdout, "is a training-only corpus: it is never held out for test")
+    kept = set(extra)
+    judged = [r for r in recordings if r not in kept]
+    if not judged:
+        raise DigitfusionError(",".join(extra_corpora), "training-only corpora need another corpus to validate "
+                                                        "and test on")
+    split = make_split(judged, protocol, holdout, seed, k, val_fraction)
+    split.train = sorted(split.train + extra)
+    split.name = _name(split)
+    return split
 
 
 def _random(recordings: list[Recording], rng: np.random.Generator, seed: int, val_fraction: float) -> Split:

@@ -27,7 +27,8 @@ from digitfusion.training.checkpoint import load_run
 PARITY_TOLERANCE = 1e-4
 
 
-def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path]:
+def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path, str]:
+    """The fused model with its encoders, its split folder, and the fused run's config hash."""
     if not fusion_spec(name).exportable:
         raise DigitfusionError(name, f"cannot be exported (choose a trained fusion: "
                                      f"{', '.join(fusion_names(trained=True))})")
@@ -38,7 +39,7 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image"))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    return ExportedModel(fused, image, audio).eval(), folder
+    return ExportedModel(fused, image, audio).eval(), folder, config.digest()
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -59,9 +60,23 @@ def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strat
     return {"pairs": n, "max_abs_diff": worst, "tolerance": PARITY_TOLERANCE, "strategy": strategy}
 
 
-def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict) -> str:
+DATA_CARD = """## Data (licences and citations)
+- Images: MNIST (LeCun, Cortes & Burges, 1998; <http://yann.lecun.com/exdb/mnist/>), IDX files as published;
+  licence CC BY-SA 3.0. LeCun, Y., Bottou, L., Bengio, Y. & Haffner, P. (1998). Gradient-based learning applied
+  to document recognition. Proc. IEEE 86(11).
+- Audio: Free Spoken Digit Dataset (Jackson, Z. et al., <https://github.com/Jakobovski/free-spoken-digit-dataset>,
+  release v1.0.10 recordings), licence CC BY-SA 4.0."""
+
+
+def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
+               config_hash: str = "") -> str:
     results_path = folder / "evaluation" / "results.json"
-    figures = "(no evaluation found beside the run)"
+    figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
+    summary_path = folder / strategy / "summary.json"
+    if summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        figures += (f"\n\nValidation pairs, best epoch ({summary['best_epoch']} of {summary['epochs_run']}): "
+                    f"accuracy {100 * summary['val_acc']:.2f} %.")
     if results_path.is_file():
         table = json.loads(results_path.read_text())["table"]
         rows = [(c, s) for c in ("clean", "degraded", "image missing", "audio missing")
@@ -72,7 +87,8 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
 
 **Strategy:** `{strategy}` fusion of an image CNN and an audio CNN (log-mel front end inside the graph).
 **Trained on:** MNIST training images (the data root's train file) paired with FSDD recordings of the same digit,
-protocol `{protocol}`, seed {seed} (run `{pipeline}`).
+protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config_hash}` (rebuilt by `make model`
+for the shipped model; a test compares this hash with the code's recipe).
 
 ## Test figures (fixed test pairs, read once)
 {figures}
@@ -90,6 +106,8 @@ protocol `{protocol}`, seed {seed} (run `{pipeline}`).
 - One digit per image and per recording; recordings longer than 1 s after trimming keep their central second.
 - MNIST-style handwriting: printed fonts and unusual styles may be misread.
 
+{DATA_CARD}
+
 ## Export check
 onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit difference|:
 {json.dumps(parity_result['max_abs_diff'])} (tolerance {parity_result['tolerance']}).
@@ -97,23 +115,27 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 
 
 def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
-                 seed: int = 0, fusion: str | None = None) -> dict:
+                 seed: int = 0, fusion: str | None = None, expected_hash: str | None = None) -> dict:
+    """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
-    model, folder = load_parts(pipeline, split, seed, fusion)
+    model, folder, config_hash = load_parts(pipeline, split, seed, fusion)
+    if expected_hash is not None and config_hash != expected_hash:
+        raise DigitfusionError(folder / fusion, f"config {config_hash} is not the shipped model's recipe "
+                                                f"{expected_hash} (rebuild it with `make model`)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part"))
     try:
         export_onnx(model, tmp / MODEL)
         preprocessing = {"audio": asdict(LogMelParams()), "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28},
-                         "strategy": strategy, "protocol": protocol, "seed": seed}
+                         "strategy": strategy, "protocol": protocol, "seed": seed, "config_hash": config_hash}
         (tmp / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
         (tmp / CARD).write_text("pending\n")
         write_checksums(tmp)
         result = parity(model, tmp, root, seed, strategy)
         if max(result["max_abs_diff"].values()) >= PARITY_TOLERANCE:
             raise DigitfusionError(out, f"ONNX and PyTorch disagree: {result['max_abs_diff']}")
-        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result))
+        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config_hash))
         write_checksums(tmp)
         add_abstention(tmp, root, protocol, seed)
         if out.exists():

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from digitfusion.errors import DigitfusionError
+from digitfusion.export.pretrained import PRETRAINED_DIR, REBUILD_HINT, model_dir
 
 MODEL, PREPROCESSING, CARD, CHECKSUMS = "model.onnx", "preprocessing.json", "model_card.md", "checksums.json"
-DEFAULT_MODEL_DIR = Path("model")
+PROVIDERS = ("auto", "cpu", "cuda")  # --provider: auto = CUDA when onnxruntime-gpu offers it, else CPU
 
 
 def sha256(path: Path) -> str:
@@ -30,7 +31,7 @@ def sha256(path: Path) -> str:
 def verify_folder(folder: Path) -> dict:
     """Checksums of a model folder; raises a one-line error on any missing or altered file."""
     if not folder.is_dir():
-        hint = " (run `make demo` to build one)" if folder == DEFAULT_MODEL_DIR else ""
+        hint = f" (this install ships no model: {REBUILD_HINT})" if folder == PRETRAINED_DIR else ""
         raise DigitfusionError(folder, f"no model folder here{hint}")
     try:
         expected = json.loads((folder / CHECKSUMS).read_text())
@@ -50,19 +51,34 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-class ExportedRunner:
-    """The fused model of a model folder: `run(images, waves, present)` -> raw outputs (numpy)."""
+def session_providers(provider: str = "auto") -> list[str]:
+    """onnxruntime execution providers for --provider auto|cpu|cuda (CUDA needs the onnxruntime-gpu package)."""
+    import onnxruntime as ort
 
-    def __init__(self, folder: str | os.PathLike = DEFAULT_MODEL_DIR):
+    if provider not in PROVIDERS:
+        raise DigitfusionError(f"--provider {provider}", f"unknown provider (choose from {', '.join(PROVIDERS)})")
+    has_cuda = "CUDAExecutionProvider" in ort.get_available_providers()
+    if provider == "cuda" and not has_cuda:
+        raise DigitfusionError("--provider cuda", "this onnxruntime has no CUDA provider (pip install onnxruntime-gpu)")
+    if provider == "cpu" or not has_cuda:
+        return ["CPUExecutionProvider"]
+    return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+
+
+class ExportedRunner:
+    """The fused model of a model folder (default: the shipped one): `run(images, waves, present)` -> raw outputs."""
+
+    def __init__(self, folder: str | os.PathLike | None = None, provider: str = "auto"):
         import onnxruntime as ort
 
-        self.folder = Path(folder)
+        self.folder = model_dir(folder)
         verify_folder(self.folder)
         self.preprocessing = json.loads((self.folder / PREPROCESSING).read_text())
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        providers = session_providers(provider)
         try:
-            self.session = ort.InferenceSession(str(self.folder / MODEL), options, providers=["CPUExecutionProvider"])
+            self.session = ort.InferenceSession(str(self.folder / MODEL), options, providers=providers)
         except Exception as err:  # onnxruntime raises its own exception types for a bad graph
             raise DigitfusionError(self.folder / MODEL, f"not a loadable ONNX model ({str(err)[:120]})") from None
         self.inputs = [i.name for i in self.session.get_inputs()]

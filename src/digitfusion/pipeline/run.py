@@ -40,7 +40,7 @@ def versions() -> dict:
 
 
 def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, progress: bool = False,
-                 command: str = "", train: bool = True) -> dict:
+                 command: str = "", train: bool = True, hardware: dict | None = None) -> dict:
     """Train (or reuse) every model, evaluate every strategy, write tables and the report under `out`."""
     setup_logging()
     quiet_lightning()
@@ -64,7 +64,7 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
             tick = time.perf_counter()
             log.info("stage train: protocol %s, seed %d", protocol, seed)
             done = train_protocol(config, root, out, protocol, seed, force=force, progress=progress, train=train,
-                                  retrained=retrained)
+                                  retrained=retrained, hardware=hardware)
             timings[f"train {done.folder.name} seed{seed}"] = time.perf_counter() - tick
             tick = time.perf_counter()
             log.info("stage evaluate: protocol %s, seed %d", done.folder.name, seed)

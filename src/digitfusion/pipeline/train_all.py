@@ -7,6 +7,7 @@ the one recipe (training/recipe.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -69,15 +70,16 @@ def is_current(run_dir: Path, config: TrainConfig) -> bool:
 
 
 def ensure_run(config: TrainConfig, root: Path, run_dir: Path, bundle: Bundle, force: bool, progress: bool,
-               train: bool = True) -> dict:
-    """Train unless a current run is already there (or, with train=False, refuse); returns its summary."""
+               train: bool = True, hardware: dict | None = None) -> dict:
+    """Train unless a current run is already there (or, with train=False, refuse); returns its summary.
+    `hardware` (accelerator, devices, precision, logger: TrainConfig fields outside its hash) says where to train."""
     if not force and is_current(run_dir, config):
         log.info("  %-10s reused (%s)", config.model, run_dir)
         return json.loads((run_dir / "summary.json").read_text())
     if not train:
         raise DigitfusionError(run_dir, "no trained model with this config here: run `digitfusion demo` first")
     log.info("  %-10s training (%d epochs, config %s) -> %s", config.model, config.epochs, config.digest(), run_dir)
-    summary = fit(config, root, run_dir, bundle=bundle, progress=progress)
+    summary = fit(dataclasses.replace(config, **(hardware or {})), root, run_dir, bundle=bundle, progress=progress)
     if summary:  # empty on the other processes of a DDP run
         log.info("  %-10s val acc %.4f after %.0f s", config.model, summary["val_acc"], summary["train_seconds"])
     return summary
@@ -105,13 +107,14 @@ class ProtocolRuns:
 
 def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str, seed: int,
                    force: bool = False, progress: bool = False, train: bool = True,
-                   retrained: set[Path] | None = None) -> ProtocolRuns:
+                   retrained: set[Path] | None = None, hardware: dict | None = None) -> ProtocolRuns:
     """Every model of one protocol and seed. `retrained` collects the run folders trained by this invocation,
     so `force` retrains a model that several protocols share only once."""
     retrained = set() if retrained is None else retrained
 
     def run(model_config: TrainConfig, run_dir: Path, data: Bundle) -> dict:
-        summary = ensure_run(model_config, root, run_dir, data, force and run_dir not in retrained, progress, train)
+        summary = ensure_run(model_config, root, run_dir, data, force and run_dir not in retrained, progress, train,
+                             hardware)
         retrained.add(run_dir)
         return summary
 

@@ -60,7 +60,8 @@ def test_accuracy(run_dir: Path, items: torch.Tensor, labels: torch.Tensor, moda
     return scores(unimodal_logits(model, modality, items).softmax(1), labels)
 
 
-def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", available_only: bool = False) -> str:
+def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", available_only: bool = False,
+                 hardware: dict | None = None) -> str:
     """Train (or reuse) every run of the config and score each on its test side once. With
     `available_only`, nothing is trained: the table covers the runs already there, and says so."""
     setup_logging()
@@ -76,7 +77,7 @@ def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", ava
         train_config = resolve(model, name, seed, config.size, holdout=holdout)
         if available_only and not is_current(run, train_config):
             return
-        ensure_run(train_config, root, run, bundle, False, False)
+        ensure_run(train_config, root, run, bundle, False, False, hardware=hardware)
         side, modality = bundle["test"], modality_of(model)
         items, labels = (side.images, side.image_labels) if modality == "image" else (side.audio, side.audio_labels)
         rows.setdefault((row, split), []).append({"seed": seed, "fold": fold,
@@ -99,7 +100,7 @@ def run_unimodal(config_name: str, root: Path, out: Path, command: str = "", ava
                 lab_bundle = load_bundle(root, name, holdout, seed, params=LabMelParams())
                 scored("lab-cnn", protocol, seed, layout.run_dir("lab-cnn", seed, split), lab_bundle,
                        "lab-cnn (lab baseline)", name, holdout)
-    ablation = run_ablation(config, root, out, available_only) if config.ablation_protocol else {}
+    ablation = run_ablation(config, root, out, available_only, hardware) if config.ablation_protocol else {}
     text = render(config, rows, ablation, command, time.perf_counter() - start)
     write_text(out / "results.md", text)
     write_text(out / "results.json", json.dumps({"rows": {f"{k[0]}|{k[1]}": v for k, v in rows.items()},
@@ -116,7 +117,8 @@ def ablation_variants() -> dict[str, dict]:
     return variants
 
 
-def run_ablation(config: UnimodalConfig, root: Path, out: Path, available_only: bool = False) -> dict[str, dict]:
+def run_ablation(config: UnimodalConfig, root: Path, out: Path, available_only: bool = False,
+                 hardware: dict | None = None) -> dict[str, dict]:
     """Which augmentations help, measured on the validation side only."""
     seed = config.ablation_seed
     bundle = load_bundle(root, *protocol_parts(config.ablation_protocol), seed)
@@ -130,7 +132,7 @@ def run_ablation(config: UnimodalConfig, root: Path, out: Path, available_only: 
         train_config = resolve(model, name, seed, config.size, holdout=holdout, overrides=overrides)
         if available_only and not is_current(run, train_config):
             continue
-        summary = ensure_run(train_config, root, run, bundle, False, False)
+        summary = ensure_run(train_config, root, run, bundle, False, False, hardware=hardware)
         results[label] = {"val_acc": summary["val_acc"], "val_loss": summary["val_loss"]}
     return results
 

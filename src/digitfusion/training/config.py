@@ -9,6 +9,9 @@ from pathlib import Path
 
 from digitfusion.errors import DigitfusionError
 
+# Where and how a run is computed, not what it computes: left out of the config hash (a run stays current).
+HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", "precision", "logger")
+
 
 def front_end_params(features: str):
     """The audio front end's parameters of a config: LogMelParams, or the lab's LabMelParams."""
@@ -54,6 +57,10 @@ class TrainConfig:
     limit_val_batches: float | int = 1.0
     devices: int = 1
     lightning_strategy: str = "auto"  # Lightning's distributed strategy: auto | ddp (gloo on CPU)
+    num_nodes: int = 1  # machines of a multi-machine DDP run
+    accelerator: str = "auto"  # auto | cpu | gpu (auto: the GPU when torch sees one)
+    precision: str = "32-true"  # 32-true | 16-mixed | bf16-mixed
+    logger: str = "csv"  # csv | tensorboard (CSV curves are always written: the summary reads them)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -61,7 +68,7 @@ class TrainConfig:
     def digest(self) -> str:
         """Hash of everything that changes the result (not the device layout), the front end's parameters too."""
         data = asdict(self)
-        for key in ("devices", "lightning_strategy"):
+        for key in HARDWARE_FIELDS:
             data.pop(key)
         data["front_end"] = asdict(front_end_params(self.features))
         # What a model does not read does not change it: an image model is the same whatever the speech corpora,

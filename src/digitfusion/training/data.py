@@ -3,6 +3,8 @@ so an epoch costs a few tensor gathers, never a per-item file read or feature co
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -97,9 +99,13 @@ class EpochShuffle(Sampler[int]):
         return self.size
 
 
-def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int) -> DataLoader:
+def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, on_gpu: bool = False) -> DataLoader:
+    """Batches in the main process on CPU (bit-identical runs); on a GPU, pinned memory (asynchronous copies to the
+    device) and worker processes. A dataset re-drawn at every epoch (training pairs) stays in the main process: a
+    worker holds a copy made when the epoch's iterator starts, which may predate `set_epoch`."""
     sampler = EpochShuffle(len(dataset), seed) if shuffle else None
+    workers = min(4, os.cpu_count() or 1) if on_gpu and not hasattr(dataset, "set_epoch") else 0
     # An own generator: without one, every new iterator draws its base seed from the global RNG, and after a
     # resume the iterator is created at another moment than in an uninterrupted run (dropout would differ).
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=batch_collate, num_workers=0,
-                      generator=torch.Generator().manual_seed(seed))
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, collate_fn=batch_collate, num_workers=workers,
+                      pin_memory=on_gpu, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(seed))

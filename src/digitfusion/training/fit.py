@@ -17,6 +17,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
+from lightning.pytorch.accelerators import CUDAAccelerator
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import CSVLogger
 
@@ -67,10 +68,7 @@ def data_counts(bundle: Bundle, modality: str) -> dict:
     """Training items per corpus (speech) or per image source, and per side: what the run really learnt from."""
     counts: dict = {}
     for side in ("train", "val", "test"):
-        sources = getattr(bundle[side], "audio_corpus" if modality != "image" else "image_source", None)
-        if sources is None:
-            size = len(bundle[side].audio_labels if modality != "image" else bundle[side].image_labels)
-            sources = ["fsdd" if modality != "image" else "mnist"] * size
+        sources = bundle[side].image_source if modality == "image" else bundle[side].audio_corpus
         counts[side] = dict(sorted(Counter(sources).items()))
     return counts
 
@@ -106,8 +104,9 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])
     callbacks += fault_callbacks()
     trainer = L.Trainer(
-        max_epochs=config.epochs, accelerator="cpu", devices=config.devices, strategy=config.lightning_strategy,
-        logger=CSVLogger(run_dir, name="", version="logs"), callbacks=callbacks, deterministic=True,
+        max_epochs=config.epochs, accelerator=config.accelerator, devices=config.devices, num_nodes=config.num_nodes,
+        strategy=config.lightning_strategy, precision=config.precision, logger=loggers(config, run_dir),
+        callbacks=callbacks, deterministic=True,
         enable_progress_bar=progress, enable_model_summary=False, num_sanity_val_steps=0,
         limit_train_batches=config.limit_train_batches, limit_val_batches=config.limit_val_batches,
         use_distributed_sampler=True)
@@ -116,13 +115,24 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     else:
         clear_previous_run(run_dir)
     start = time.perf_counter()
-    trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed),
-                loader(val_set, 512, False, config.seed), ckpt_path="last" if resume else None,
+    on_gpu = isinstance(trainer.accelerator, CUDAAccelerator)  # then batches load in workers, into pinned memory
+    trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed, on_gpu),
+                loader(val_set, 512, False, config.seed, on_gpu), ckpt_path="last" if resume else None,
                 weights_only=True)  # a checkpoint is never unpickled beyond tensors and plain values
     seconds = time.perf_counter() - start
     if trainer.global_rank != 0:
         return {}
     return finish_run(run_dir, config, model, best, seconds, counts)
+
+
+def loggers(config: TrainConfig, run_dir: Path) -> list:
+    """logs/metrics.csv always (the summary and curves read it); TensorBoard's event files beside it on request."""
+    chosen = [CSVLogger(run_dir, name="", version="logs")]
+    if config.logger == "tensorboard":
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        chosen.append(TensorBoardLogger(run_dir, name="", version="tensorboard"))
+    return chosen
 
 
 def finish_run(run_dir: Path, config: TrainConfig, model: torch.nn.Module, best: ModelCheckpoint,

@@ -62,6 +62,7 @@ class SpeechCorpus:
     url: str
     subdir: str = ""  # folder under the data root (default: the corpus name)
     tags: tuple[str, ...] = field(default=())
+    train_only: bool = False  # extra training speakers only (synthetic voices): never validation or test
 
     def folder(self, root: str | os.PathLike) -> Path:
         return Path(root) / (self.subdir or self.name)

@@ -1,0 +1,52 @@
+"""The model shipped inside the package (src/digitfusion/pretrained/): where it is, and the recipe it comes from.
+
+`make model` trains the recipe below through the one recipe resolver (training/recipe.py) and exports it into that
+folder; the export records the fused model's config hash (which covers its unimodal encoders' hashes).
+`recipe_hash()` recomputes that hash from today's code, so a test can tell a stale shipped model.
+This module imports no torch at import time (predict and the app resolve their default model through it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+# "fusion": None is the registry's default export (the strategy file marked `default_export`).
+RECIPE = {"size": "demo", "protocol": "official", "holdout": None, "seed": 0, "fusion": None,
+          "corpora": ("fsdd",), "images": ("mnist",)}
+REBUILD_HINT = "run `make model` to rebuild it"
+
+
+def model_dir(given: str | os.PathLike | None) -> Path:
+    """The model folder to load: the one given (--model), else the shipped one."""
+    return Path(given) if given is not None else PRETRAINED_DIR
+
+
+def recorded_hash(folder: Path = PRETRAINED_DIR) -> str | None:
+    """The fused config hash an exported folder's preprocessing.json records (None for older exports)."""
+    from digitfusion.export.runtime import PREPROCESSING
+
+    return json.loads((folder / PREPROCESSING).read_text()).get("config_hash")
+
+
+def recipe_config(model: str, init_dirs: dict | None = None):
+    """The TrainConfig of one of the recipe's models (needs [train])."""
+    from digitfusion.training.recipe import resolve
+
+    return resolve(model, RECIPE["protocol"], RECIPE["seed"], RECIPE["size"], RECIPE["corpora"], RECIPE["images"],
+                   RECIPE["holdout"], init_dirs=init_dirs)
+
+
+def recipe_fusion() -> str:
+    """The fusion strategy the shipped model uses (needs [train]: the registry imports the strategy modules)."""
+    from digitfusion.models.registry import default_export
+
+    return RECIPE["fusion"] or default_export()
+
+
+def recipe_hash() -> str:
+    """The config hash of the fused model `make model` trains. Run folders do not enter the hash (a fused config
+    knows its encoders by their config hashes), so placeholder folders give the same digest."""
+    return recipe_config(recipe_fusion(), {"image": "", "audio": ""}).digest()

@@ -1,0 +1,27 @@
+"""Train the model shipped inside the package (`make model`): the recipe of export/pretrained.py, laid out as
+every pipeline folder is, so a `make demo` folder's current runs are reused and the other way round."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from digitfusion.data.bundle import load_bundle
+from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_fusion
+from digitfusion.pipeline.train_all import ensure_run
+from digitfusion.runs import RunLayout
+
+
+def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict | None = None) -> str:
+    """Train (or reuse) the recipe's models — image CNN, audio CNN, the fusion — into pipeline folder `out`.
+    Returns the split's name (the folder export reads)."""
+    layout, seed, fusion = RunLayout(out), RECIPE["seed"], recipe_fusion()
+    bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, corpora=RECIPE["corpora"],
+                         images=RECIPE["images"])
+    split = bundle.split.name
+    runs = {"image": layout.run_dir("image-cnn", seed, split, "image"),
+            "audio": layout.run_dir("audio-cnn", seed, split)}
+    for modality, name in (("image", "image-cnn"), ("audio", "audio-cnn")):
+        ensure_run(recipe_config(name), root, runs[modality], bundle, False, progress, hardware=hardware)
+    fused = recipe_config(fusion, runs)
+    ensure_run(fused, root, layout.run_dir(fusion, seed, split), bundle, False, progress, hardware=hardware)
+    return split

@@ -1,0 +1,59 @@
+"""The model shipped in the package: intact (checksums), current (its recorded recipe hash is the code's), small,
+and the default of predict / app / the API."""
+
+import dataclasses
+import json
+
+import pytest
+
+from digitfusion.errors import DigitfusionError
+from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_fusion, recipe_hash, recorded_hash
+from digitfusion.export.runtime import CARD, ExportedRunner, verify_folder
+
+MAX_SHIPPED_BYTES = 5 * 1024 * 1024
+
+
+def test_the_shipped_model_matches_its_checksums():
+    checksums = verify_folder(PRETRAINED_DIR)  # raises on a missing or altered file
+    assert set(checksums) == {"model.onnx", "preprocessing.json", "model_card.md"}
+
+
+def test_the_shipped_model_is_what_make_model_trains_today():
+    assert recorded_hash() == recipe_hash(), "the shipped model is stale: run `make model`"
+    assert f"`{recipe_hash()}`" in (PRETRAINED_DIR / CARD).read_text()
+    preprocessing = json.loads((PRETRAINED_DIR / "preprocessing.json").read_text())
+    assert (preprocessing["strategy"], preprocessing["protocol"], preprocessing["seed"]) == \
+        (recipe_fusion(), RECIPE["protocol"], RECIPE["seed"])
+
+
+def test_the_recipe_hash_follows_the_code(monkeypatch):
+    from digitfusion.training import recipe
+
+    before = recipe_hash()
+    size = recipe.SIZES[RECIPE["size"]]
+    monkeypatch.setitem(recipe.SIZES, RECIPE["size"], dataclasses.replace(size, image={"epochs": 1}))
+    assert recipe_hash() != before  # an encoder's recipe changes the fused model's hash
+
+
+def test_the_shipped_model_is_small_and_carded():
+    size = sum(p.stat().st_size for p in PRETRAINED_DIR.iterdir() if p.is_file())
+    assert size <= MAX_SHIPPED_BYTES, f"{size / 1e6:.1f} MB"
+    card = (PRETRAINED_DIR / CARD).read_text()
+    assert "CC BY-SA 4.0" in card and "MNIST" in card and "Free Spoken Digit Dataset" in card
+
+
+def test_without_model_the_shipped_one_answers(tmp_path, monkeypatch):
+    from digitfusion import Recognizer
+
+    monkeypatch.chdir(tmp_path)  # no model/ folder here
+    assert ExportedRunner().folder == PRETRAINED_DIR
+    assert Recognizer.load().runner.folder == PRETRAINED_DIR
+
+
+@pytest.mark.integration
+def test_export_for_the_shipped_model_refuses_another_recipe(tiny_pipeline, real_root, tmp_path):
+    from digitfusion.export.build import export_model
+
+    with pytest.raises(DigitfusionError, match="not the shipped model's recipe"):
+        export_model(tiny_pipeline, tmp_path / "m", real_root, expected_hash=recipe_hash())
+    assert not (tmp_path / "m").exists()
