@@ -2,8 +2,9 @@
 
 Each head's logits are calibrated by a temperature; a modality is "rejected" when its out-of-distribution
 scores fall below thresholds (the energy T*logsumexp(logits/T) of its head; for audio also the voiced time of
-the trimmed clip), "unsure" when its calibrated confidence is low. The temperatures and thresholds are chosen
-on validation data at export time (evaluation/abstention.py) and stored in preprocessing.json["abstention"].
+the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" when its calibrated confidence is low.
+The temperatures and thresholds are chosen on validation data at export time (evaluation/abstention.py) and
+stored in preprocessing.json["abstention"].
 
 Answer fields: status "ok" | "unsure" | "rejected", reason (null when ok), disagreement
 {"image": d1, "audio": d2, "trusted": "image" | "audio"} or null.
@@ -12,11 +13,19 @@ Answer fields: status "ok" | "unsure" | "rejected", reason (null when ok), disag
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import butter, sosfilt
 
 NO_SPEECH, NOT_A_DIGIT, DISAGREE, LOW_CONFIDENCE = "no speech", "not a digit", "modalities disagree", "low confidence"
 UNCALIBRATED = "the model folder has no abstention calibration (export it again)"
-VOICED_CORRELATION = 0.5  # a frame is voiced when its normalised autocorrelation peaks above this
+VOICED_CORRELATION = 0.6  # default frame test; the calibration chooses its own on validation (cal["voicing"])
 PITCH_HZ = (60.0, 400.0)  # the pitch range searched (adult and child voices)
+VOICE_BAND_HZ = (150.0, 900.0)  # F0 and first harmonics: white noise keeps a fifth of its power there,
+# brown noise and hum lose most of theirs
+
+
+def voicing_correlation(cal: dict | None) -> float:
+    """The frame test the calibration chose (older calibrations: the default)."""
+    return (cal or {}).get("voicing", {}).get("correlation", VOICED_CORRELATION)
 
 
 def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
@@ -34,28 +43,29 @@ def energy(logits: np.ndarray, temperature: float) -> np.ndarray:
     return temperature * (peak + np.log(np.exp(scaled - peak[:, None]).sum(axis=-1)))
 
 
-def voiced_seconds(clips: np.ndarray, sample_rate: int = 8000, chunk: int = 128) -> np.ndarray:
+def voiced_seconds(clips: np.ndarray, sample_rate: int = 8000, correlation: float = VOICED_CORRELATION,
+                   chunk: int = 128) -> np.ndarray:
     """Seconds of periodic (pitched) sound in each trimmed clip [B, N] -> [B]: near 0 for noise and silence."""
     clips = np.atleast_2d(np.asarray(clips, np.float64))
-    return np.concatenate([_voiced(clips[i:i + chunk], sample_rate) for i in range(0, len(clips), chunk)])
+    return np.concatenate([_voiced(clips[i:i + chunk], sample_rate, correlation)
+                           for i in range(0, len(clips), chunk)])
 
 
-def _voiced(clips: np.ndarray, sample_rate: int, frame: int = 200, hop: int = 80) -> np.ndarray:
-    """A frame counts when it is within 35 dB of the clip's loudest frame and its normalised autocorrelation
-    peaks above VOICED_CORRELATION at a lag in the pitch range. [B, N] -> [B]"""
+def _voiced(clips: np.ndarray, sample_rate: int, correlation: float, frame: int = 320, hop: int = 80) -> np.ndarray:
+    """A frame counts when it is within 35 dB of the clip's loudest frame and the autocorrelation of its
+    150-900 Hz band (Hann window) peaks above `correlation` at a lag in the pitch range. [B, N] -> [B]"""
     starts = np.arange(0, clips.shape[1] - frame + 1, hop)
-    emphasised = np.diff(clips, axis=1, prepend=0.0) + 0.05 * clips  # x[n] - 0.95 x[n-1]: hum and rumble are not pitch
-    frames = emphasised[:, starts[:, None] + np.arange(frame)[None, :]]  # [B, F, frame]
+    band = sosfilt(butter(4, VOICE_BAND_HZ, btype="bandpass", fs=sample_rate, output="sos"), clips, axis=1)
+    frames = band[:, starts[:, None] + np.arange(frame)[None, :]]  # [B, F, frame]
     frames = frames - frames.mean(axis=-1, keepdims=True)
     power = (frames ** 2).mean(axis=-1)  # [B, F]
     loud = 10 * np.log10(power + 1e-12) > 10 * np.log10(power.max(axis=1, keepdims=True) + 1e-12) - 35
-    spectrum = np.fft.rfft(frames, n=2 * frame, axis=-1)
+    spectrum = np.fft.rfft(frames * np.hanning(frame), n=2 * frame, axis=-1)
     autocorr = np.fft.irfft(np.abs(spectrum) ** 2, axis=-1)[..., :frame]  # [B, F, frame]
     low, high = int(sample_rate / PITCH_HZ[1]), min(frame - 1, int(sample_rate / PITCH_HZ[0]))
-    # unbiased normalisation: the lag-k sum has frame - k terms
-    peak = (autocorr[..., low:high] / (frame - np.arange(low, high))).max(axis=-1) * frame
-    strength = peak / np.maximum(autocorr[..., 0], 1e-12)
-    voiced = loud & (strength > VOICED_CORRELATION) & (power > 1e-10)
+    # biased (plain) normalisation: long lags, estimated from few samples, are not inflated by noise
+    strength = autocorr[..., low:high].max(axis=-1) / np.maximum(autocorr[..., 0], 1e-12)
+    voiced = loud & (strength > correlation) & (power > 1e-10)
     return voiced.sum(axis=1) * hop / sample_rate
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.decision import UNCALIBRATED, decide, voiced_seconds
+from digitfusion.decision import UNCALIBRATED, decide, voiced_seconds, voicing_correlation
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
 from digitfusion.features.mel import LogMelParams
@@ -33,8 +33,10 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     waves = np.zeros((1, runner.clip_samples), np.float32) if clip is None else clip[None].astype(np.float32)
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
     out = runner.run(images, waves, *present)
-    voiced = voiced_seconds(waves, runner.preprocessing["audio"]["sample_rate"]) if clip is not None else None
-    verdict = decide(out, image is not None, clip is not None, runner.preprocessing.get("abstention"), voiced)[0]
+    cal = runner.preprocessing.get("abstention")
+    voiced = (voiced_seconds(waves, runner.preprocessing["audio"]["sample_rate"], voicing_correlation(cal))
+              if clip is not None else None)
+    verdict = decide(out, image is not None, clip is not None, cal, voiced)[0]
     probs = softmax(out["fused_logits"])[0]
     weights = out["weights"][0]
     return {"digit": verdict["digit"], "confidence": round(float(probs.max()), 6),

@@ -1,9 +1,11 @@
-"""Choosing the calibration: temperature fit, the unsure threshold's two aims, and the generated non-digit set."""
+"""Choosing the calibration: temperature fit, the unsure threshold's budget, the speech check, the non-digit set."""
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from digitfusion.evaluation.abstention import ACCEPTED_ACCURACY, NON_DIGIT_CAUGHT, fit_temperature, unsure_threshold
+from digitfusion.decision import voiced_seconds
+from digitfusion.evaluation.abstention import FLAGGED_RIGHT, VOICING_GRID, fit_temperature, unsure_threshold, voicing
 from digitfusion.evaluation.coverage import curve, shares
 from digitfusion.evaluation.nondigit import GLYPHS, SYLLABLES, VOICES, WORDS, make_audio, make_images
 from digitfusion.features.mel import LogMelParams
@@ -20,21 +22,29 @@ def test_fit_temperature_recovers_the_generating_one():
     assert abs(fit_temperature(logits, labels) - 2.0) < 0.2
 
 
-def test_unsure_threshold_meets_the_accuracy_aim():
-    conf = np.linspace(0.5, 1.0, 10_000)
-    right = np.ones(10_000, bool)
-    right[:40] = False  # the 40 least confident answers are wrong
-    threshold = unsure_threshold(conf, right, np.array([]), 100)
-    kept = conf >= threshold
-    assert right[kept].mean() >= ACCEPTED_ACCURACY and kept.mean() > 0.99
+def test_unsure_threshold_flags_at_most_half_a_percent_of_right_answers():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.5, 1.0, 10_000)
+    right = conf > 0.52  # the least confident answers are wrong
+    threshold = unsure_threshold(conf, right, 0, 10_000)
+    flagged_right = np.sum(right & (conf < threshold))
+    assert flagged_right == FLAGGED_RIGHT * 10_000 and np.all(conf[~right] < threshold)
 
 
-def test_unsure_threshold_meets_the_non_digit_aim():
-    conf_in, right_in = np.full(100, 0.999), np.ones(100, bool)
-    conf_out = np.linspace(0.1, 0.99, 50)  # 50 accepted non-digits of 100: 47 must be caught
-    threshold = unsure_threshold(conf_in, right_in, conf_out, 100)
-    assert np.sum(conf_out >= threshold) <= round((1 - NON_DIGIT_CAUGHT) * 100)
-    assert np.sum(conf_out >= threshold) == 3 and threshold < 0.999
+def test_unsure_threshold_counts_the_right_answers_already_flagged():
+    conf, right = np.linspace(0.9, 1.0, 1000), np.ones(1000, bool)
+    assert unsure_threshold(conf, right, 2, 1000) == conf[3]  # budget 5, 2 spent elsewhere: 3 more
+    assert unsure_threshold(conf, right, 6, 1000) == 0.0  # over budget already: flag nothing more
+
+
+@pytest.mark.integration
+def test_voicing_keeps_noisy_validation_speech_and_rejects_noise(real_root):
+    rng = np.random.default_rng(1)
+    odd = np.stack([rng.normal(0, 0.1, 8000), np.cumsum(rng.normal(size=8000)) / 300, np.full(8000, 1e-3)])
+    chosen = voicing(real_root, "official", 0, odd, np.array(["noise", "noise", "empty"]))
+    assert chosen["correlation"] in VOICING_GRID
+    assert chosen["threshold"] > voiced_seconds(odd, correlation=chosen["correlation"]).max()
+    assert chosen["validation speech kept"]["0"] >= 0.9, chosen  # the 0 dB degraded protocol
 
 
 def test_curve_and_shares():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.decision import calibrated
+from digitfusion.decision import calibrated, voicing_correlation
 from digitfusion.evaluation.abstention import CASES, Batch, non_digit_sets, run_batch, verdicts
 from digitfusion.features.mel import LogMelParams
 
@@ -66,7 +66,7 @@ def measure(runner, root: Path, protocol: str = "official", seed: int = 0, max_p
     for condition, batches in test_sets(root, protocol, seed, max_pairs).items():
         results["test"][condition] = {}
         for case, batch in batches.items():
-            out = run_batch(runner, batch)
+            out = run_batch(runner, batch, voicing_correlation(cal))
             status, digit, _ = verdicts(out, batch, cal)
             results["test"][condition][case] = shares(status, digit, batch.labels)
             if case == "both":
@@ -74,7 +74,7 @@ def measure(runner, root: Path, protocol: str = "official", seed: int = 0, max_p
     with tempfile.TemporaryDirectory() as tmp:
         held_out = non_digit_sets(Path(tmp), "held-out", params)
     for case, batch in held_out.items():
-        status, digit, _ = verdicts(run_batch(runner, batch), batch, cal)
+        status, digit, _ = verdicts(run_batch(runner, batch, voicing_correlation(cal)), batch, cal)
         results["non_digit"][case] = {**shares(status, digit, None), "refused": float(batch.refused.mean()),
                                       "caught": float(np.mean(status != "ok"))}
     results["app_silent"] = app_silent(runner.folder)
