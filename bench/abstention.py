@@ -22,10 +22,12 @@ from digitfusion.report.abstention import (
     RESULTS,
     SHARES_HEADER,
     TARGETS_HEADER,
+    VOICING_HEADER,
     curves_figure,
     non_digit_rows,
     shares_rows,
     targets_rows,
+    voicing_rows,
 )
 
 
@@ -49,7 +51,8 @@ def main(argv: list[str]) -> int:
     save(curves_figure(results), out.with_name("coverage.png"))
     print(markdown(TARGETS_HEADER, targets_rows(results)), end="\n\n")
     print(markdown(SHARES_HEADER, shares_rows(results)), end="\n\n")
-    print(markdown(NON_DIGIT_HEADER, non_digit_rows(results)))
+    print(markdown(NON_DIGIT_HEADER, non_digit_rows(results)), end="\n\n")
+    print(markdown(VOICING_HEADER, voicing_rows(results)))
     print("\ncalibration:", json.dumps({k: v for k, v in results["calibration"].items() if k != "chosen_on"}))
     print(f"written: {out}, {out.with_name('coverage.png')}")
     return 0

@@ -50,6 +50,17 @@ def non_digit_rows(results: dict) -> list[list[str]]:
             for case, r in results["non_digit"].items()]
 
 
+def voicing_rows(results: dict) -> list[list[str]]:
+    """The speech check chosen on validation: share of validation speech kept at each SNR."""
+    voicing = results["calibration"].get("voicing")
+    if voicing is None:
+        return []
+    kept = voicing["validation speech kept"]
+    return [[snr if snr == "clean" else f"{snr} dB", voicing["recordings"], pct(share, 1)]
+            for snr, share in kept.items()]
+
+
+VOICING_HEADER = ["validation speech (SNR)", "recordings", "kept by the speech check %"]
 SHARES_HEADER = ["condition", "present", "pairs", "ok %", "unsure %", "rejected %", "accuracy of ok %",
                  "errors among ok", "accuracy of every answer %"]
 NON_DIGIT_HEADER = ["present", "items", "refused at input %", "rejected % (refusals included)", "unsure %",
@@ -81,6 +92,12 @@ def abstention_section(doc: Document, out: Path, figures: Path) -> None:
     doc.table(TARGETS_HEADER, targets_rows(results))
     doc.table(SHARES_HEADER, shares_rows(results))
     doc.table(NON_DIGIT_HEADER, non_digit_rows(results))
+    voicing = results["calibration"].get("voicing")
+    if voicing:
+        doc.text(f"Speech check (validation only): frame test {voicing['correlation']}, at least "
+                 f"{voicing['threshold']:.2f} s voiced, just above every noise and empty recording of the "
+                 "threshold half; share of the validation recordings it keeps, white noise at each SNR:")
+        doc.table(VOICING_HEADER, voicing_rows(results))
     figure = figures / "abstention-coverage.png"
     save(curves_figure(results), figure)
     doc.figure(figure, "coverage/accuracy: answering only the most confident share of the test pairs, per head")
