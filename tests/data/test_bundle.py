@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from digitfusion.data.bundle import load_bundle
-from tests.generate_corpora import make_optdigits
+from digitfusion.errors import DigitfusionError
+from tests.generate_corpora import make_audiomnist, make_optdigits
 
 
 def test_default_bundle_is_fsdd_and_mnist(tiny_root):
@@ -33,7 +34,19 @@ def test_leave_corpus_out_on_an_image_source_tests_on_it(root_with_optdigits):
     bundle = load_bundle(root_with_optdigits, "leave-corpus-out", holdout="optdigits", images=("mnist", "optdigits"))
     assert set(bundle["test"].image_source) == {"optdigits"} and len(bundle["test"].images) == 100
     assert set(bundle["train"].image_source) == {"mnist"}
-    assert bundle.split.name == "official"  # the audio side follows each corpus's official split
+    assert bundle.split.protocol == "official"  # the audio side follows each corpus's official split
+    assert bundle.split.name == "leave-corpus-out-optdigits"  # its own folder, not the official split's
+
+
+def test_a_speech_corpus_and_an_image_source_held_out_together(root_with_optdigits):
+    make_audiomnist(root_with_optdigits, speakers=3, takes=1)
+    both = dict(corpora=("fsdd", "audiomnist"), images=("mnist", "optdigits"))
+    bundle = load_bundle(root_with_optdigits, "leave-corpus-out", holdout="audiomnist+optdigits", **both)
+    assert set(bundle["test"].audio_corpus) == {"audiomnist"} and set(bundle["test"].image_source) == {"optdigits"}
+    assert set(bundle["train"].audio_corpus) == {"fsdd"} and set(bundle["train"].image_source) == {"mnist"}
+    assert bundle.split.name == "leave-corpus-out-audiomnist+optdigits"
+    with pytest.raises(DigitfusionError, match="at most one speech corpus and one image source"):
+        load_bundle(root_with_optdigits, "leave-corpus-out", holdout="mnist+optdigits", **both)
 
 
 @pytest.mark.integration

@@ -132,3 +132,16 @@ def test_real_random_split_overlaps_all_six_speakers(real_root):
     split = make_split(list_recordings(real_root), "random", seed=0)
     assert (len(split.train) + len(split.val), len(split.test)) == (2250, 750)
     assert len(split.overlap()) == 6
+
+
+def test_with_several_corpora_validation_hears_speakers_of_each(recs):
+    mixed = _two_corpora(recs)
+    by_corpus = {c: {r.speaker for r in mixed if r.corpus == c} for c in {r.corpus for r in mixed}}
+    split = make_split(mixed, "speaker", holdout="fsdd.bob" if "fsdd.bob" in by_corpus["fsdd"] else None, seed=0)
+    val = {r.speaker for r in split.val}
+    for corpus, speakers in by_corpus.items():
+        if len(speakers - {split.holdout}) >= 2:
+            assert val & speakers, corpus
+    assert not val & {r.speaker for r in split.train} and split.holdout not in val
+    split = make_split(_two_corpora(recs), "leave-corpus-out", holdout="fsdd-jason", seed=0)
+    assert {r.corpus for r in split.val} == {"fsdd"}  # the one corpus left with two or more speakers

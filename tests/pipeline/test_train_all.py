@@ -103,3 +103,9 @@ def test_ensure_run_trains_with_the_hardware_given(tiny_root, tmp_path):
     saved = TrainConfig.load(tmp_path / "run" / "config.json")
     assert (saved.accelerator, saved.precision) == ("cpu", "bf16-mixed")
     assert train_all.is_current(tmp_path / "run", config)  # the default-hardware config still finds it current
+
+
+def test_speaker_folds_of_one_corpus(tiny_root):
+    every = train_all.expand_protocols(["speaker:*"], tiny_root)
+    assert train_all.expand_protocols(["speaker:fsdd.*", "official"], tiny_root) == [*every, "official"]
+    assert train_all.expand_protocols(["speaker:fsdd-jason.*"], tiny_root, ("fsdd",)) == []

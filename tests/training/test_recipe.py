@@ -8,7 +8,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import fusion, fusion_names, model_names
 from digitfusion.pipeline.configs import get_config
 from digitfusion.pipeline.train_all import pipeline_recipe
-from digitfusion.training.recipe import resolve
+from digitfusion.training.recipe import image_split, resolve
 
 
 @pytest.mark.parametrize("model", model_names())
@@ -35,6 +35,19 @@ def test_an_image_model_ignores_the_speech_corpora_and_protocol():
     assert resolve("image-cnn", corpora=["fsdd", "speech-commands"]).digest() == base.digest()
     held_out = resolve("image-cnn", "leave-corpus-out", 0, "demo", images=["mnist", "optdigits"], holdout="optdigits")
     assert held_out.protocol == "leave-corpus-out" and held_out.digest() != base.digest()
+    paired = resolve("image-cnn", "leave-corpus-out", 0, "demo", images=["mnist", "optdigits"],
+                     holdout="speech-commands+optdigits")
+    assert paired.digest() == held_out.digest()  # one image model for every speech corpus held out with optdigits
+    assert image_split(paired) == "leave-corpus-out-optdigits" and image_split(base) == "official"
+
+
+def test_an_audio_model_is_known_by_the_speech_corpus_held_out_alone():
+    both = dict(corpora=["fsdd", "speech-commands"], images=["mnist", "optdigits"])
+    alone = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="speech-commands", **both)
+    paired = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="speech-commands+optdigits", **both)
+    assert paired.holdout == "speech-commands" and paired.digest() == alone.digest()
+    writers_only = resolve("audio-cnn", "leave-corpus-out", 0, "demo", holdout="optdigits", **both)
+    assert (writers_only.protocol, writers_only.holdout) == ("official", None)
 
 
 def test_corpus_and_front_end_are_part_of_an_audio_models_hash(monkeypatch):

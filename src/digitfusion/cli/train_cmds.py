@@ -119,7 +119,7 @@ def run_train(args: argparse.Namespace) -> int:
                          params=front_end_params(config.features), corpora=config.corpus, images=config.images)
     layout = RunLayout(Path(args.out) if args.out else runs_dir() / "train")
     split = bundle.split.name
-    out = layout.run_dir(config.model, config.seed, split, config.modality)
+    out = run_folder(layout, config, split)
     if args.resume and not (out / "checkpoints" / "last.ckpt").is_file():
         raise DigitfusionError(out, "nothing to resume: no checkpoints/last.ckpt in this run folder")
     if _needs_init(config):
@@ -127,10 +127,17 @@ def run_train(args: argparse.Namespace) -> int:
         init_dirs = {}
         for modality, name in {"image": "image-cnn", "audio": "audio-cnn", **config.encoders}.items():
             unimodal = recipe_from_args(args, name)
-            init_dirs[modality] = layout.run_dir(name, unimodal.seed, split, unimodal.modality)
+            init_dirs[modality] = run_folder(layout, unimodal, split)
             ensure_run(unimodal, root, init_dirs[modality], bundle, False, True)
         config = recipe_from_args(args, args.model, init_dirs)
     return _report(fit(config, root, out, bundle=bundle, resume=args.resume), out)
+
+
+def run_folder(layout, config, split: str) -> Path:
+    """Where the pipeline keeps this config's run (an image model's folder follows its own image split)."""
+    from digitfusion.training.recipe import image_split
+
+    return layout.run_dir(config.model, config.seed, split, config.modality, image_split(config))
 
 
 def _needs_init(config) -> bool:

@@ -3,8 +3,8 @@
 Audio: the recordings of every corpus asked for, split by the protocol; one cached feature table for all of
 them, rows picked per side. Images: each source's train part cut into train/validation (stratified, seeded),
 its test part the test side; a source without a test part (optdigits) only adds to train/validation.
-Under leave-corpus-out with an image source as the holdout, that source is the whole image test side
-(the audio side then follows each corpus's official split).
+Under leave-corpus-out with an image source in the holdout, that source is the whole image test side (the
+audio side then follows each corpus's official split, unless a speech corpus is held out too: `a+b`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from digitfusion.data.clips import CorpusClips
 from digitfusion.data.corpora import list_recordings, parse_corpora
 from digitfusion.data.images import get_source, parse_sources
 from digitfusion.data.pairs import fixed_pairs, split_images
-from digitfusion.data.splits import SIDES, Split, make_split
+from digitfusion.data.splits import SIDES, Split, holdout_parts, make_split
 from digitfusion.features.cache import load_features
 from digitfusion.features.image import normalise
 from digitfusion.features.mel import LogMelParams
@@ -62,10 +62,14 @@ def load_bundle(root: str | os.PathLike, protocol: str = "official", holdout: st
                 images: str | tuple[str, ...] = ("mnist",)) -> Bundle:
     root, params = Path(root), params or LogMelParams()
     corpora, images = parse_corpora(corpora), parse_sources(images)
-    image_holdout = holdout if protocol == "leave-corpus-out" and holdout in images else None
+    speech_holdout, image_holdout = holdout, None
+    if protocol == "leave-corpus-out":
+        speech_holdout, image_holdout = holdout_parts(holdout, images)
     recordings = list_recordings(root, corpora)
-    split = make_split(recordings, "official" if image_holdout else protocol,
-                       holdout=None if image_holdout else holdout, seed=seed)
+    split = make_split(recordings, protocol if speech_holdout or not image_holdout else "official",
+                       holdout=speech_holdout, seed=seed)
+    if image_holdout:  # named after the whole holdout: its folder is not the official split's
+        split.name = f"leave-corpus-out-{holdout}"
     feats = load_features(root, recordings, params, source=CorpusClips(root))
     image_sides = _image_sides(root, images, image_holdout, seed)
     sides = {}

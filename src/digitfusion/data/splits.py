@@ -3,11 +3,14 @@
 - random: a shuffled 75/25 over every recording (10 % of the rest validation). Every speaker is on both
   sides, so its test score is optimistic.
 - official: each corpus's own split (FSDD: takes 0-4 test, 5-9 validation), concatenated.
-- speaker: one speaker held out for test, another (drawn by the seed) for validation, the rest train.
+- speaker: one speaker held out for test, another (drawn by the seed) for validation, the rest train; with
+  several corpora, validation is 10 % of each corpus's other speakers (as leave-corpus-out's).
 - speaker-kfold:K: the speakers dealt into K folds (sorted, then shuffled by the seed); fold `holdout`
   (an index) is test, the next fold validation, the rest train.
 - leave-corpus-out: test = every recording of the held-out corpus; train/validation = the other corpora,
-  validation speaker-disjoint from train (10 % of their speakers, at least one).
+  validation speaker-disjoint from train (10 % of each corpus's speakers, at least one of a corpus with two).
+  The holdout may name a speech corpus, an image source, or one of each joined by `+`
+  (`speech-commands+optdigits`: voices and writers no model of the split has met, so even the pairs are outside).
 Validation always comes from the training side and follows the same protocol as the test side.
 Corpora marked `train_only` (synthetic voices) are added to the training side after the split, whatever the
 protocol: they are never validation or test, and leave-corpus-out refuses to hold one out.
@@ -88,6 +91,16 @@ def parse_protocol(protocol: str) -> tuple[str, int | None]:
     return protocol, None
 
 
+def holdout_parts(holdout: str | None, images) -> tuple[str | None, str | None]:
+    """A leave-corpus-out holdout -> (speech corpus or None, image source or None): `a+b` names one of each."""
+    parts = [p for p in (holdout or "").split("+") if p]
+    image = [p for p in parts if p in images]
+    speech = [p for p in parts if p not in images]
+    if len(image) > 1 or len(speech) > 1:
+        raise DigitfusionError(holdout, "holds out at most one speech corpus and one image source (a+b)")
+    return (speech[0] if speech else None), (image[0] if image else None)
+
+
 def make_split(recordings: list[Recording], protocol: str, holdout: str | None = None, seed: int = 0,
                k: int | None = None, val_fraction: float = 0.1) -> Split:
     """Split `recordings` (of one corpus or several) by `protocol`; `k` may also come as 'speaker-kfold:K'."""
@@ -163,11 +176,15 @@ def _by_speaker(recordings: list[Recording], holdout: str | None, rng: np.random
         raise DigitfusionError("speaker split", f"needs at least 3 speakers, the corpus has {len(speakers)}")
     holdout = resolve_speaker(holdout, speakers) if holdout else speakers[seed % len(speakers)]
     others = [s for s in speakers if s != holdout]
-    val_speaker = others[int(rng.integers(len(others)))]
-    train = [r for r in recordings if r.speaker not in (holdout, val_speaker)]
-    val = [r for r in recordings if r.speaker == val_speaker]
+    if len({r.corpus for r in recordings}) > 1:
+        # Several corpora: validation hears some speakers of each (one drawn speaker could be a 5-clip one).
+        val = validation_speakers([r for r in recordings if r.speaker != holdout], rng, 0.1)
+    else:
+        val = {others[int(rng.integers(len(others)))]}
+    train = [r for r in recordings if r.speaker != holdout and r.speaker not in val]
     test = [r for r in recordings if r.speaker == holdout]
-    return Split("speaker", seed, train, val, test, holdout=holdout, val_speaker=val_speaker)
+    return Split("speaker", seed, train, [r for r in recordings if r.speaker in val], test, holdout=holdout,
+                 val_speaker=",".join(sorted(val)))
 
 
 def _speaker_kfold(recordings: list[Recording], k: int, holdout: str | None, rng: np.random.Generator,
@@ -195,14 +212,27 @@ def _leave_corpus_out(recordings: list[Recording], holdout: str | None, rng: np.
     if len(corpora) < 2:
         raise DigitfusionError("leave-corpus-out", "needs at least two corpora (--corpus a,b)")
     rest = [r for r in recordings if r.corpus != holdout]
-    speakers = sorted({r.speaker for r in rest})
-    if len(speakers) < 2:
+    if len({r.speaker for r in rest}) < 2:
         raise DigitfusionError("leave-corpus-out", "the training corpora need at least 2 speakers")
-    n_val = max(1, int(round(len(speakers) * val_fraction)))
-    val = {speakers[i] for i in rng.permutation(len(speakers))[:n_val]}
+    val = validation_speakers(rest, rng, val_fraction)
     return Split("leave-corpus-out", seed, [r for r in rest if r.speaker not in val],
                  [r for r in rest if r.speaker in val], [r for r in recordings if r.corpus == holdout],
                  holdout=holdout, val_speaker=",".join(sorted(val)))
+
+
+def validation_speakers(recordings: list[Recording], rng: np.random.Generator, fraction: float) -> set[str]:
+    """`fraction` of each corpus's speakers (at least one of a corpus with two or more), so validation hears every
+    kind of voice the training side has, none of them in training; a one-speaker corpus stays in training."""
+    val: set[str] = set()
+    for corpus in sorted({r.corpus for r in recordings}):
+        speakers = sorted({r.speaker for r in recordings if r.corpus == corpus})
+        if len(speakers) >= 2:
+            n_val = max(1, int(round(len(speakers) * fraction)))
+            val |= {speakers[i] for i in rng.permutation(len(speakers))[:n_val]}
+    if not val:  # one-speaker corpora only: one of those speakers validates
+        speakers = sorted({r.speaker for r in recordings})
+        val = {speakers[int(rng.integers(len(speakers)))]}
+    return val
 
 
 def to_csv(recordings: list[Recording]) -> str:

@@ -1,7 +1,7 @@
 """Tables over seeds (and leave-one-speaker-out folds): mean ± std, as markdown.
 
-A protocol group is "official" or "speaker"; the speaker group's value for one seed is the mean over
-its held-out speakers (folds), and the ± is the standard deviation over seeds.
+A protocol group is "official", "speaker" or one leave-corpus-out holdout; the speaker group's value for one
+seed is the mean over its held-out speakers (folds), and the ± is the standard deviation over seeds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ def order() -> tuple[str, ...]:
 
 
 def group_of(protocol: str) -> str:
-    return protocol.split("-")[0]
+    """A split name's group: `official`, `speaker` (every fold), `random`; each leave-corpus-out holdout is its
+    own group (one held-out corpus is not a fold of the others)."""
+    return protocol if protocol.startswith("leave-corpus-out") else protocol.split("-")[0]
 
 
 def collect(entries: list[dict], key_fn) -> dict:

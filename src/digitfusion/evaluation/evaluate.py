@@ -25,6 +25,7 @@ from digitfusion.evaluation.conditions import (
     noisy_waves,
     occlude,
 )
+from digitfusion.evaluation.items import item_accuracies
 from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
 from digitfusion.features.audio import LogMel
@@ -61,12 +62,18 @@ def sweep_conditions() -> dict[str, list[Condition]]:
     }
 
 
-class ConditionBuilder:
-    """Turns a Condition into the test side's inputs (deterministic: every degradation is seeded).
-    With `max_pairs`, the first pairs of the fixed manifest (and only the items they use) are kept."""
+# What a user faces, scored on the validation pairs to choose the strategy users get (never on test).
+USER_CONDITIONS = (Condition("clean"), Condition("image missing", image="missing"),
+                   Condition("audio missing", audio="missing"), Condition("noisy audio", audio="snr:0"),
+                   Condition("degraded", image="pca", audio="snr:0"))
 
-    def __init__(self, bundle: Bundle, seed: int, pca: PCAImages, max_pairs: int | None = None):
-        self.test, self.seed, self.pca = bundle["test"], seed, pca
+
+class ConditionBuilder:
+    """Turns a Condition into one side's inputs (the test side unless told; deterministic: every degradation is
+    seeded). With `max_pairs`, the first pairs of the fixed manifest (and only the items they use) are kept."""
+
+    def __init__(self, bundle: Bundle, seed: int, pca: PCAImages, max_pairs: int | None = None, side: str = "test"):
+        self.test, self.seed, self.pca = bundle[side], seed, pca
         pairs = torch.as_tensor(self.test.pairs(seed))
         pairs = pairs[:max_pairs] if max_pairs else pairs
         self.labels = self.test.image_labels[pairs[:, 0]]
@@ -169,6 +176,8 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
         if condition.name == "degraded":
             results["disagreement_degraded"] = disagreement(outputs, build.labels)
     results["disagreement"] = disagreement(clean_outputs, build.labels)
+    results["items"] = item_accuracies(models, bundle["test"])
+    results["validation"] = validation_table(models, late, bundle, seed, pca, max_pairs)
     if robustness:
         sweep_build = ConditionBuilder(bundle, seed, pca, min(filter(None, (max_pairs, sweep_pairs)), default=None))
         sweep_cache, scored = Encodings(), {}
@@ -182,6 +191,15 @@ def evaluate_protocol(runs: dict[str, Path], bundle: Bundle, seed: int, out_dir:
     save_arrays(out_dir, clean_outputs, build)
     write_text(out_dir / "results.json", json.dumps(results, indent=1) + "\n")
     return results
+
+
+def validation_table(models: dict, late: dict, bundle: Bundle, seed: int, pca: PCAImages,
+                     max_pairs: int | None) -> dict:
+    """{condition: {strategy: scores}} on the validation pairs under USER_CONDITIONS (the late rules were fit on
+    these pairs: their rows are optimistic, and they are not exportable anyway)."""
+    build, cache = ConditionBuilder(bundle, seed, pca, max_pairs, side="val"), Encodings()
+    return {c.name: summarise(all_outputs(models, late, build.inputs(c), cache), build.labels)
+            for c in USER_CONDITIONS}
 
 
 def save_arrays(out_dir: Path, outputs: dict[str, Output], build: ConditionBuilder) -> None:

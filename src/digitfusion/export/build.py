@@ -23,6 +23,7 @@ from digitfusion.models.registry import default_export, fusion_names
 from digitfusion.models.registry import fusion as fusion_spec
 from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
+from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
 
@@ -37,7 +38,7 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     if not folder.is_dir():
         raise DigitfusionError(folder, "no such split folder in the run (run `digitfusion demo` first)")
     fused, config = load_run(layout.run_dir(name, seed, split))
-    image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image"))
+    image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
     return ExportedModel(fused, image, audio).eval(), folder, config.digest()
 
@@ -68,6 +69,24 @@ DATA_CARD = """## Data (licences and citations)
   release v1.0.10 recordings), licence CC BY-SA 4.0."""
 
 
+def trained_on(folder: Path, strategy: str) -> str:
+    """What the fused run learnt from: items per corpus / image source on its training and validation sides, and
+    the speakers of each corpus (from the split folder beside it)."""
+    summary_path, split_path = folder / strategy / "summary.json", folder / "split" / "split.json"
+    if not summary_path.is_file():
+        return "(the run's summary.json is missing: no data counts)"
+    data = json.loads(summary_path.read_text()).get("data", {})
+    speakers = json.loads(split_path.read_text())["speakers"] if split_path.is_file() else {}
+    rows = []
+    for modality, kind in (("audio", "recordings"), ("image", "images")):
+        sides = data.get(modality, {})
+        for source in sorted({s for side in ("train", "val") for s in sides.get(side, {})}):
+            voices = {v for side in ("train", "val") for v in speakers.get(side, []) if v.startswith(f"{source}.")}
+            rows.append(f"| {source} | {kind} | {sides.get('train', {}).get(source, 0)} | "
+                        f"{sides.get('val', {}).get(source, 0)} | {len(voices) if modality == 'audio' else '—'} |")
+    return "| corpus / source | items | train | validation | speakers |\n|---|---|---|---|---|\n" + "\n".join(rows)
+
+
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
                config_hash: str = "") -> str:
     results_path = folder / "evaluation" / "results.json"
@@ -86,9 +105,11 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
     return f"""# digitfusion model card
 
 **Strategy:** `{strategy}` fusion of an image CNN and an audio CNN (log-mel front end inside the graph).
-**Trained on:** MNIST training images (the data root's train file) paired with FSDD recordings of the same digit,
-protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config_hash}` (rebuilt by `make model`
-for the shipped model; a test compares this hash with the code's recipe).
+**Trained on:** protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config_hash}` (rebuilt
+by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
+the same digit are paired at random in every epoch:
+
+{trained_on(folder, strategy)}
 
 ## Test figures (fixed test pairs, read once)
 {figures}
@@ -101,8 +122,8 @@ for the shipped model; a test compares this hash with the code's recipe).
   for the present one, see the 'missing' columns above).
 
 ## Limits
-- FSDD has 6 adult male speakers with English words; voices unlike them (children, women, other languages,
-  far-field or noisy rooms) are recognised less well: see the speaker-independent protocol in the report.
+- It learnt from the voices and hands counted above; voices unlike them (children, other languages, far-field or
+  noisy rooms) are recognised less well: the outside protocol (docs/results.md) measures people no model met.
 - One digit per image and per recording; recordings longer than 1 s after trimming keep their central second.
 - MNIST-style handwriting: printed fonts and unusual styles may be misread.
 

@@ -9,6 +9,7 @@ from digitfusion.data.bundle import load_bundle
 from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_fusion
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.runs import RunLayout
+from digitfusion.training.recipe import image_split
 
 
 def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict | None = None) -> str:
@@ -18,10 +19,11 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
     bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, corpora=RECIPE["corpora"],
                          images=RECIPE["images"])
     split = bundle.split.name
-    runs = {"image": layout.run_dir("image-cnn", seed, split, "image"),
+    image = recipe_config("image-cnn")
+    runs = {"image": layout.run_dir("image-cnn", seed, split, "image", image_split(image)),
             "audio": layout.run_dir("audio-cnn", seed, split)}
-    for modality, name in (("image", "image-cnn"), ("audio", "audio-cnn")):
-        ensure_run(recipe_config(name), root, runs[modality], bundle, False, progress, hardware=hardware)
+    ensure_run(image, root, runs["image"], bundle, False, progress, hardware=hardware)
+    ensure_run(recipe_config("audio-cnn"), root, runs["audio"], bundle, False, progress, hardware=hardware)
     fused = recipe_config(fusion, runs)
     ensure_run(fused, root, layout.run_dir(fusion, seed, split), bundle, False, progress, hardware=hardware)
     return split

@@ -27,7 +27,7 @@ from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS
 from digitfusion.training.config import TrainConfig
 from digitfusion.training.fit import fit
-from digitfusion.training.recipe import resolve
+from digitfusion.training.recipe import image_split, resolve
 
 log = logging.getLogger("digitfusion")
 
@@ -39,12 +39,15 @@ def protocol_parts(protocol: str) -> tuple[str, str | None]:
 
 
 def expand_protocols(protocols: list[str], root: Path, corpora=("fsdd",)) -> list[str]:
-    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds); speakers are named bare when
-    there is one corpus (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
+    """'speaker:*' becomes one protocol per speaker (leave-one-speaker-out folds), 'speaker:CORPUS.*' one per
+    speaker of that corpus (the others train); speakers are named bare when there is one corpus
+    (`speaker:george`), namespaced otherwise (`speaker:fsdd.george`)."""
     out = []
     for protocol in protocols:
-        if protocol == "speaker:*":
-            recordings = list_recordings(root, corpora)
+        name, _, holdout = protocol.partition(":")
+        if name == "speaker" and holdout.endswith("*"):
+            corpus = holdout.removesuffix("*").removesuffix(".")
+            recordings = [r for r in list_recordings(root, corpora) if not corpus or r.corpus == corpus]
             names = {r.speaker_name if len(corpora) == 1 else r.speaker for r in recordings}
             out += [f"speaker:{s}" for s in sorted(names)]
         else:
@@ -57,7 +60,7 @@ def pipeline_recipe(config: PipelineConfig, protocol: str, seed: int):
     name, holdout = protocol_parts(protocol)
 
     def recipe(model: str, **extra) -> TrainConfig:
-        return resolve(model, name, seed, config.name, config.corpora, config.images, holdout, **extra)
+        return resolve(model, name, seed, config.training_size, config.corpora, config.images, holdout, **extra)
 
     return recipe
 def is_current(run_dir: Path, config: TrainConfig) -> bool:
@@ -125,8 +128,7 @@ def train_protocol(config: PipelineConfig, root: Path, out: Path, protocol: str,
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))
     image_config = recipe("image-cnn")
-    image_split = "official" if image_config.protocol == "official" else f"{image_config.protocol}-{holdout}"
-    runs = {"image-cnn": layout.run_dir("image-cnn", seed, split, "image", image_split),
+    runs = {"image-cnn": layout.run_dir("image-cnn", seed, split, "image", image_split(image_config)),
             "audio-cnn": layout.run_dir("audio-cnn", seed, split)}
     run(image_config, runs["image-cnn"], bundle)
     run(recipe("audio-cnn"), runs["audio-cnn"], bundle)

@@ -16,6 +16,7 @@ from digitfusion.data.splits import SIDES, make_split
 from digitfusion.evaluation.aggregate import (
     best_fused,
     collect,
+    group_of,
     markdown_table,
     ordered,
     sweep_values,
@@ -28,6 +29,8 @@ from digitfusion.plots import save
 from digitfusion.report.abstention import abstention_section
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
+from digitfusion.report.outside import outside_section
+from digitfusion.report.selection import selection_section
 
 SWEEPS = {
     "audio_snr": ("audio SNR (dB)", [f"snr {'clean' if s is None else s}" for s in SNRS_DB],
@@ -45,6 +48,8 @@ def build_report(out: Path, root: Path, meta: dict, entries: list[dict]) -> dict
     header(doc, meta)
     tables = collect(entries, table_values)
     results_section(doc, tables, entries)
+    outside_section(doc, entries)
+    selection_section(doc, entries)
     data_section(doc, root, figures, entries)
     robustness_section(doc, collect(entries, sweep_values), figures)
     disagreement_section(doc, entries)
@@ -66,7 +71,7 @@ def first_entries(entries: list[dict], seed: int) -> dict[str, dict]:
     first: dict[str, dict] = {}
     for entry in entries:
         if entry["seed"] == seed:
-            first.setdefault(entry["protocol"].split("-")[0], entry)
+            first.setdefault(group_of(entry["protocol"]), entry)
     return first
 
 

@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from digitfusion.data.splits import holdout_parts
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import DEFAULT_ENCODERS, ENCODERS, MODALITIES, fusion
 from digitfusion.training.config import TrainConfig
@@ -63,10 +64,29 @@ def family_settings(model: str, size: Size) -> dict:
 
 def image_protocol(protocol: str, holdout: str | None, images: list[str]) -> tuple[str, str | None]:
     """An image model's split depends only on the image sources and the seed, unless the protocol holds an image
-    source out: then it is that protocol."""
-    if protocol == "leave-corpus-out" and holdout in images:
-        return protocol, holdout
+    source out (alone or as `corpus+source`): then it is leave-corpus-out of that source alone, so the image model
+    is shared by every speech holdout paired with it."""
+    if protocol == "leave-corpus-out":
+        image_holdout = holdout_parts(holdout, images)[1]
+        if image_holdout:
+            return protocol, image_holdout
     return "official", None
+
+
+def audio_protocol(protocol: str, holdout: str | None, images: list[str]) -> tuple[str, str | None]:
+    """An audio model under leave-corpus-out is known by the speech corpus held out alone (the image source held
+    out beside it changes nothing it reads); with an image source alone held out, the audio split is official."""
+    if protocol != "leave-corpus-out":
+        return protocol, holdout
+    speech = holdout_parts(holdout, images)[0]
+    return (protocol, speech) if speech else ("official", None)
+
+
+def image_split(config: TrainConfig) -> str:
+    """The image split (RunLayout's `image_split`) of a config's image model: official, or leave-corpus-out of
+    the image source its protocol holds out. For a fused config, the split of the image model it fuses."""
+    protocol, holdout = image_protocol(config.protocol, config.holdout, config.images)
+    return "official" if protocol == "official" else f"{protocol}-{holdout}"
 
 
 def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "demo", corpora=("fsdd",),
@@ -80,8 +100,8 @@ def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "
     if model in ENCODERS:
         spec = ENCODERS[model]
         identity.update(modality=spec.modality, features=spec.features)
-        protocol, holdout = image_protocol(protocol, holdout, images) if spec.modality == "image" else (protocol,
-                                                                                                        holdout)
+        by_modality = image_protocol if spec.modality == "image" else audio_protocol
+        protocol, holdout = by_modality(protocol, holdout, images)
     else:
         identity.update(modality="pair", features="logmel")
     identity.update(protocol=protocol, holdout=holdout)

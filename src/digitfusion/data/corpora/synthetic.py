@@ -51,7 +51,10 @@ class Synthetic(SpeechCorpus):
     def folder(self, root: str | os.PathLike | None = None) -> Path:
         """The cache folder of this seed and voice set (the data root is not used: nothing is downloaded)."""
         spec = json.dumps([self.seed, self.takes, self.voices, self.variants, PITCH, RATE, JITTER, espeak_version()])
-        return cache_dir() / "synthetic" / f"seed{self.seed}-{hashlib.sha1(spec.encode()).hexdigest()[:10]}"
+        # Absolute: a recording's path is read relative to the data root unless it is absolute, and this folder
+        # is not under the data root.
+        name = f"seed{self.seed}-{hashlib.sha1(spec.encode()).hexdigest()[:10]}"
+        return (cache_dir() / "synthetic" / name).resolve()
 
     def present(self, root: str | os.PathLike | None = None) -> bool:
         return (self.folder(root) / MANIFEST).is_file()

@@ -1,0 +1,133 @@
+"""What users get: a split's test side through `digitfusion predict --batch --json` (files in, JSON out).
+
+Images are written as the PNGs a person would give (dark digit on a light background, 280 x 280), recordings are
+the corpus's own files (a segment of a longer recording is written as its own WAV at 16 kHz), and the CLI answers
+each row in a subprocess, as a user's script would call it. Accuracy per modality, per corpus / image source, and
+on the split's fixed test pairs. The model must be one that never met the test side (the shipped model and each
+corpus's official test side, or an outside-protocol export and its held-out corpus).
+
+    python bench/bench_predict_path.py                                       # shipped model, its own recipe
+    python bench/bench_predict_path.py --model runs/outside/model-sc \
+        --protocol leave-corpus-out:speech-commands+optdigits --images mnist,optdigits \
+        --corpus fsdd,fsdd-jason,speech-commands,accented-numbers,outside-voices,synthetic
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PIL import Image
+
+from digitfusion.data.bundle import load_bundle
+from digitfusion.data.corpora import corpus_of
+from digitfusion.data.images import get_source
+from digitfusion.export.pretrained import RECIPE, model_dir
+from digitfusion.paths import require_data_root
+
+SEGMENT_RATE = 16_000
+# The `digitfusion` console script, run by this interpreter (so this checkout's sources answer).
+CLI = [sys.executable, "-c", "import sys; from digitfusion.cli import main; sys.exit(main())"]
+
+
+def write_images(root: Path, side, folder: Path, limit: int | None) -> list[tuple[str, int, str]]:
+    """(PNG path, label, source) of the side's images, as a person would draw them."""
+    out, loaded = [], {}
+    for i, (row, source) in enumerate(zip(side.image_index[:limit], side.image_source[:limit], strict=False)):
+        if source not in loaded:
+            src = get_source(source)
+            part = "test" if "test" in src.parts else src.parts[0]
+            loaded[source] = src.load(root, part)[0]
+        path = folder / f"image-{i}.png"
+        Image.fromarray(255 - loaded[source][row]).resize((280, 280), Image.BILINEAR).save(path)
+        out.append((str(path), int(side.image_labels[i]), source))
+    return out
+
+
+def write_audio(root: Path, recordings, folder: Path) -> list[tuple[str, int, str]]:
+    """(WAV path, label, corpus) of the side's recordings: the corpus's file, or the segment written out."""
+    out = []
+    for i, rec in enumerate(recordings):
+        path = root / rec.path  # an absolute path (synthetic voices) stays itself
+        if "#" in rec.key or not path.is_file():
+            path = folder / f"audio-{i}.wav"
+            sf.write(path, corpus_of(rec).load(root, rec, SEGMENT_RATE), SEGMENT_RATE)
+        out.append((str(path), rec.digit, rec.corpus))
+    return out
+
+
+def through_predict(model: Path, rows: list[tuple[str, str]], folder: Path, name: str) -> list[int | None]:
+    """The digit `digitfusion predict --batch` answers for each (image, audio) row (None: refused)."""
+    batch = folder / f"{name}.csv"
+    with batch.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["image", "audio"])
+        writer.writerows(rows)
+    done = subprocess.run([*CLI, "predict", "--batch", str(batch), "--json", "--model", str(model)],
+                          capture_output=True, text=True)
+    if done.returncode not in (0, 2):
+        raise SystemExit(f"predict failed ({done.returncode}): {done.stderr[-2000:]}")
+    answers: dict[int, int] = {}
+    for line in done.stdout.splitlines():
+        answer = json.loads(line)
+        answers[answer["line"]] = answer["digit"]
+    return [answers.get(i + 2) for i in range(len(rows))]  # CSV line 1 is the header
+
+
+def accuracy_rows(name: str, digits: list, labels: list[int], groups: list[str]) -> list[list[str]]:
+    by, hits = defaultdict(list), [digit == label for digit, label in zip(digits, labels, strict=True)]
+    for hit, group in zip(hits, groups, strict=True):
+        by[group].append(hit)
+    rows = [[name, "all", str(len(labels)), f"{100 * np.mean(hits):.2f}", str(sum(d is None for d in digits))]]
+    if len(by) > 1:
+        rows += [[name, group, str(len(h)), f"{100 * np.mean(h):.2f}", ""] for group, h in sorted(by.items())]
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="exported model folder (default: the shipped model)")
+    parser.add_argument("--protocol", default=RECIPE["protocol"], help="split protocol[:holdout] of the test side")
+    parser.add_argument("--corpus", default=",".join(RECIPE["corpora"]), help="speech corpora of the split")
+    parser.add_argument("--images", default=",".join(RECIPE["images"]), help="image sources of the split")
+    parser.add_argument("--seed", type=int, default=RECIPE["seed"])
+    parser.add_argument("--image-limit", type=int, help="only the first N test images (and their pairs)")
+    parser.add_argument("--out", help="markdown file for the table (default: print only)")
+    args = parser.parse_args()
+    root, model = require_data_root(None), model_dir(args.model)
+    name, _, holdout = args.protocol.partition(":")
+    bundle = load_bundle(root, name, holdout or None, args.seed, corpora=args.corpus, images=args.images)
+    test = bundle["test"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        images = write_images(root, test, folder, args.image_limit)
+        audio = write_audio(root, bundle.split.test, folder)
+        table = []
+        digits = through_predict(model, [(p, "") for p, _, _ in images], folder, "images")
+        table += accuracy_rows("image only", digits, [t for _, t, _ in images], [s for _, _, s in images])
+        digits = through_predict(model, [("", p) for p, _, _ in audio], folder, "audio")
+        table += accuracy_rows("audio only", digits, [t for _, t, _ in audio], [c for _, _, c in audio])
+        pairs = [(i, a) for i, a in test.pairs(args.seed) if i < len(images)]
+        digits = through_predict(model, [(images[i][0], audio[a][0]) for i, a in pairs], folder, "pairs")
+        table += accuracy_rows("pairs", digits, [images[i][1] for i, _ in pairs],
+                               [f"{images[i][2]} + {audio[a][2]}" for i, a in pairs])
+    lines = [f"Through `digitfusion predict --batch --json` ({model}), test side of {bundle.split.name}, seed "
+             f"{args.seed}", "", "| input | corpus | items | accuracy % | refused |", "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(row)} |" for row in table]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
