@@ -47,5 +47,7 @@ def tiny_model(tiny_pipeline, real_root, tmp_path_factory) -> Path:
     from digitfusion.export.build import export_model
 
     out = tmp_path_factory.mktemp("tiny-model") / "model"
-    export_model(tiny_pipeline, out, real_root)
+    from digitfusion.evaluation.abstention import calibrate
+
+    export_model(tiny_pipeline, out, real_root, calibrate=calibrate)
     return out

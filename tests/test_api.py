@@ -40,7 +40,8 @@ def test_paths_answer_as_the_cli_json(tiny_model, files):
     image, audio = files
     answer = Recognizer.load(tiny_model, provider="cpu").predict(image=image, audio=audio)
     assert answer == cli_json(tiny_model, image, audio)
-    assert set(answer) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    assert set(answer) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy", "status",
+                           "reason", "calibrated_confidence", "disagreement"}
 
 
 def test_arrays_answer_as_their_files(tiny_model, files):
@@ -66,7 +67,8 @@ def test_a_resampled_array_is_answered(tiny_model, files):
     at_16k = resample_poly(samples, 2, 1).astype(np.float32)
     stereo = np.stack([at_16k, at_16k], axis=1)
     answer = Recognizer.load(tiny_model).predict(audio=stereo, sample_rate=2 * rate)
-    assert 0 <= answer["digit"] <= 9 and answer["weights"]["image"] == 0.0
+    assert answer["status"] in {"ok", "unsure", "rejected"} and answer["weights"]["image"] == 0.0
+    assert answer["digit"] is None if answer["status"] == "rejected" else 0 <= answer["digit"] <= 9
 
 
 @pytest.mark.parametrize(("kwargs", "problem"), [

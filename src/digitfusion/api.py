@@ -8,8 +8,9 @@
     r.predict(audio="seven.wav", profile="them.profile.json")   # or one answer (profile=None: the load's profile)
 
 Answers are the JSON of `digitfusion predict --json`: {"digit", "confidence", "probabilities"[10],
-"modalities": {"image", "audio"}, "weights": {"image", "audio"}, "strategy"} (+ "profile": {"name", "examples"}
-with a profile); bad input, or a profile made with another model, raises DigitfusionError.
+"modalities": {"image", "audio"}, "weights": {"image", "audio"}, "strategy", "status", "reason",
+"calibrated_confidence", "disagreement"} (+ "profile": {"name", "examples"} with a profile); bad input, or a profile
+made with another model, raises DigitfusionError (the CLI's and app's refusals).
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ import os
 import numpy as np
 from PIL import Image
 
-from digitfusion.audio_io import resample
 from digitfusion.enrol.profile import Profile
-from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
-from digitfusion.features.image import MAX_PIXELS, MIN_SIDE, normalise, to_mnist
-from digitfusion.features.mel import LogMelParams
-from digitfusion.predict import answer, prepare_audio, prepare_decoded, prepare_image
+from digitfusion.inputs import Samples, array_image
+from digitfusion.predict import predict_files
+
+__all__ = ["Recognizer", "array_image"]
 
 PathOrArray = str | os.PathLike | np.ndarray
 
@@ -35,7 +35,6 @@ class Recognizer:
 
     def __init__(self, runner: ExportedRunner, profile: str | os.PathLike | Profile | None = None):
         self.runner = runner
-        self.params = LogMelParams(**runner.preprocessing["audio"])
         self.profile = self._profile(profile)
 
     @classmethod
@@ -62,41 +61,10 @@ class Recognizer:
 
         image: [H, W] grayscale or [H, W, 3|4] colour, uint8 (0-255) or float (0-1), either polarity, or a PIL
         image; converted the MNIST way like a file. audio: [N] mono or [N, C] samples in [-1, 1] at `sample_rate`
-        (required for an array). profile: this answer's profile instead of the load's (None: the load's)."""
+        (required for an array). profile: this answer's profile instead of the load's (None: the load's).
+        Goes through the same input pipeline (inputs.prepare_inputs) and decision (status, reason,
+        disagreement) as the CLI and the app."""
         chosen = self.profile if profile is None else self._profile(profile)
-        prepared_image = None if image is None else self._image(image)
-        prepared_audio = None if audio is None else self._audio(audio, sample_rate)
-        return answer(self.runner, prepared_image, prepared_audio, chosen)
-
-    def _image(self, image: PathOrArray | Image.Image) -> np.ndarray:
-        """-> MNIST-normalised [1, 28, 28]."""
-        if isinstance(image, str | os.PathLike):
-            return prepare_image(image)
-        picture = image if isinstance(image, Image.Image) else array_image(np.asarray(image))
-        return normalise(to_mnist(picture, name="image array")[None])[0]
-
-    def _audio(self, audio: PathOrArray, sample_rate: int | None) -> np.ndarray:
-        """-> the trimmed, centred clip [clip_samples]."""
-        if isinstance(audio, str | os.PathLike):
-            return prepare_audio(audio, self.params)
-        if sample_rate is None:
-            raise DigitfusionError("audio array", "give its sample_rate (e.g. sample_rate=16000)")
-        wave = np.asarray(audio, dtype=np.float32)
-        if wave.ndim == 2:
-            wave = wave.mean(axis=1)  # [N, C] -> mono, as files are mixed
-        if wave.ndim != 1:
-            raise DigitfusionError("audio array", f"expected [N] or [N, channels] samples, got shape {wave.shape}")
-        return prepare_decoded(resample(wave, int(sample_rate), self.params.sample_rate), self.params, "audio array")
-
-
-def array_image(pixels: np.ndarray) -> Image.Image:
-    """[H, W] or [H, W, 3|4] uint8 / float-in-[0, 1] pixels -> a PIL image."""
-    if pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] not in (3, 4)):
-        raise DigitfusionError("image array", f"expected [H, W] or [H, W, 3|4] pixels, got shape {pixels.shape}")
-    height, width = pixels.shape[:2]
-    if min(height, width) < MIN_SIDE or height * width > MAX_PIXELS:
-        raise DigitfusionError("image array", f"size {width}x{height} is outside {MIN_SIDE} px a side .. "
-                                              f"{MAX_PIXELS:,} pixels")
-    if pixels.dtype != np.uint8:
-        pixels = np.clip(np.nan_to_num(pixels.astype(np.float64)) * 255.0, 0, 255).round().astype(np.uint8)
-    return Image.fromarray(pixels)
+        if isinstance(audio, np.ndarray):
+            audio = Samples(audio, sample_rate)
+        return predict_files(self.runner, image, audio, chosen)

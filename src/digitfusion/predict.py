@@ -1,8 +1,10 @@
 """Predict on user files with an exported model: onnxruntime + numpy + soundfile + Pillow, no torch.
 
 The answer follows DESIGN.md's contract: {"digit", "confidence", "probabilities"[10],
-"modalities": {"image": {...} | null, "audio": {...} | null}, "weights": {"image", "audio"}, "strategy"}, plus
-"profile": {"name", "examples"} when a person's profile (digitfusion enrol) adapted the answer.
+"modalities": {"image": {...} | null, "audio": {...} | null}, "weights": {"image", "audio"}, "strategy"},
+plus (issue 18) "status", "reason", "calibrated_confidence", "disagreement" at the top
+and "status", "reason", "calibrated_confidence" per modality (see decision.py), and "profile": {"name", "examples"}
+when a person's profile (digitfusion enrol) adapted the answer.
 """
 
 from __future__ import annotations
@@ -14,35 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.audio_io import load_audio
+from digitfusion.decision import UNCALIBRATED, decide, voiced_seconds, voicing_correlation
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
-from digitfusion.features.image import load_user_image, load_user_image_bytes, normalise
-from digitfusion.features.mel import LogMelParams, prepare_waveform
+from digitfusion.features.mel import LogMelParams
 from digitfusion.files import os_reason
+from digitfusion.inputs import AudioSource, ImageSource, prepare_audio, prepare_image, prepare_inputs
 
-
-def prepare_image(path: str | os.PathLike | None = None, data: bytes | None = None, name: str = "image"
-                  ) -> np.ndarray:
-    """A user image -> MNIST-normalised [1, 28, 28]."""
-    pixels = load_user_image(path) if path is not None else load_user_image_bytes(data, name)
-    return normalise(pixels[None])[0]
-
-
-def prepare_audio(path: str | os.PathLike, params: LogMelParams) -> np.ndarray:
-    """A user recording -> the trimmed, centred 8 kHz clip the model reads [clip_samples]."""
-    return prepare_decoded(load_audio(path, params.sample_rate), params, path)
-
-
-def prepare_decoded(wave: np.ndarray, params: LogMelParams, name: object = "audio") -> np.ndarray:
-    """A decoded mono waveform at the model's rate [N] -> the clip the model reads [clip_samples]; silence refused."""
-    if wave.size == 0 or np.abs(wave).max() < 1e-4:
-        raise DigitfusionError(name, "is silent: no speech found")
-    return prepare_waveform(wave, params)
+__all__ = ["answer", "batch_rows", "predict_files", "prepare_audio", "prepare_image"]
 
 
 def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | None, profile=None) -> dict:
-    """Run one pair (either may be None) and shape the JSON answer."""
+    """Run one pair (either may be None) and shape the JSON answer, status and disagreement included; a
+    profile (an enrol.profile.Profile) adapts the outputs before the decision."""
     if image is None and clip is None:
         raise DigitfusionError("input", "give an image, a recording, or both")
     images = np.zeros((1, 1, 28, 28), np.float32) if image is None else image[None].astype(np.float32)
@@ -50,27 +36,41 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
     out = runner.run(images, waves, *present)
     if profile is not None:
-        out = profile.adapt_outputs(out, image is not None, clip is not None)  # an enrol.profile.Profile
+        out = profile.adapt_outputs(out, image is not None, clip is not None)
+    cal = runner.preprocessing.get("abstention")
+    voiced = (voiced_seconds(waves, runner.preprocessing["audio"]["sample_rate"], voicing_correlation(cal))
+              if clip is not None else None)
+    verdict = decide(out, image is not None, clip is not None, cal, voiced)[0]
     probs = softmax(out["fused_logits"])[0]
     weights = out["weights"][0]
-    return {"digit": int(probs.argmax()), "confidence": round(float(probs.max()), 6),
+    return {"digit": verdict["digit"], "confidence": round(float(probs.max()), 6),
             "probabilities": [round(float(p), 6) for p in probs],
-            "modalities": {"image": _modality(out["image_logits"][0]) if image is not None else None,
-                           "audio": _modality(out["audio_logits"][0]) if clip is not None else None},
+            "modalities": {kind: _modality(out[f"{kind}_logits"][0], verdict["modalities"][kind])
+                           if given is not None else None for kind, given in (("image", image), ("audio", clip))},
             "weights": {"image": round(float(weights[0]), 6), "audio": round(float(weights[1]), 6)},
-            "strategy": runner.preprocessing["strategy"], **({"profile": profile.summary()} if profile else {})}
+            "strategy": runner.preprocessing["strategy"], "status": verdict["status"], "reason": verdict["reason"],
+            "calibrated_confidence": _rounded(verdict["confidence"]), "disagreement": verdict["disagreement"],
+            **({"profile": profile.summary()} if profile else {})}
 
 
-def _modality(logits: np.ndarray) -> dict:
+def _modality(logits: np.ndarray, verdict: dict | None) -> dict:
     probs = softmax(logits)
+    verdict = verdict or {}
     return {"digit": int(probs.argmax()), "confidence": round(float(probs.max()), 6),
-            "probabilities": [round(float(p), 6) for p in probs]}
+            "probabilities": [round(float(p), 6) for p in probs], "status": verdict.get("status", "unsure"),
+            "reason": verdict.get("reason", UNCALIBRATED),
+            "calibrated_confidence": _rounded(verdict.get("confidence"))}
 
 
-def predict_files(runner: ExportedRunner, image: str | None, audio: str | None, profile=None) -> dict:
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def predict_files(runner: ExportedRunner, image: ImageSource | None, audio: AudioSource | None,
+                  profile=None) -> dict:
+    """Sources (paths, uploads, arrays) -> the JSON answer; every refusal comes from `inputs.prepare_inputs`."""
     params = LogMelParams(**runner.preprocessing["audio"])
-    return answer(runner, prepare_image(image) if image else None, prepare_audio(audio, params) if audio else None,
-                  profile)
+    return answer(runner, *prepare_inputs(image, audio, params), profile)
 
 
 def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str | None]]:

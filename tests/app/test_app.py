@@ -45,7 +45,9 @@ def test_predict_both_and_each_alone(client, real_root):
     both = client.post("/api/predict", files=files)
     assert both.status_code == 200
     data = both.json()
-    assert set(data) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    old = {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    assert set(data) == old | {"status", "reason", "calibrated_confidence", "disagreement"}
+    assert data["status"] in ("ok", "unsure", "rejected") and {"status", "reason"} <= set(data["modalities"]["image"])
     only_image = client.post("/api/predict", files={"image": ("d.png", png_bytes())}).json()
     assert only_image["modalities"]["audio"] is None and only_image["weights"]["audio"] == 0.0
     only_audio = client.post("/api/predict", files={"audio": ("a.wav", wav_bytes(real_root))}).json()
@@ -144,6 +146,72 @@ def test_draw_upload_and_read_the_answer_in_chromium(live_server, real_root, tmp
         answer = json.loads(page.text_content("#result-json"))
         page.screenshot(path=str(tmp_path / "app.png"), full_page=True)
         browser.close()
-    assert digit.isdigit() and int(digit) == answer["digit"]
+    assert digit == ("?" if answer["digit"] is None else str(answer["digit"]))
     assert answer["modalities"]["image"] is not None and answer["modalities"]["audio"] is not None
     assert (tmp_path / "app.png").stat().st_size > 10_000
+
+
+def test_silent_recording_is_refused_like_the_cli(client):
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(8000, np.float32), 8000, format="WAV", subtype="PCM_16")
+    response = client.post("/api/predict", files={"audio": ("silence.wav", buffer.getvalue())})
+    assert response.status_code == 400 and response.json()["error"] == "silence.wav: is silent: no speech found"
+
+
+def chromium_page(p):
+    browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
+        "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"])
+    return browser, browser.new_page(viewport={"width": 1000, "height": 900})
+
+
+ANSWERS = {  # what the server may answer -> what the page must say in words
+    "disagree": ({"digit": 7, "status": "unsure", "reason": "modalities disagree",
+                  "disagreement": {"image": 7, "audio": 1, "trusted": "image"}},
+                 ["the writing and the voice disagree", "The writing says 7, the voice says 1; trusting the writing."]),
+    "rejected": ({"digit": None, "status": "rejected", "reason": "no speech", "disagreement": None},
+                 ["I did not catch that: I did not catch any speech in the recording."]),
+    "ok": ({"digit": 3, "status": "ok", "reason": None, "disagreement": None}, ["It is 3."]),
+}
+
+
+@pytest.mark.parametrize("case", list(ANSWERS))
+def test_status_and_disagreement_in_words_in_chromium(case, live_server, real_root):
+    """The page turns status, reason and disagreement into sentences (the answer is served by a stub route,
+    so each case is shown whatever the tiny model would answer)."""
+    from playwright.sync_api import sync_playwright
+
+    fields, sentences = ANSWERS[case]
+    body = {"confidence": 0.9, "probabilities": [0.1] * 10, "weights": {"image": 0.5, "audio": 0.5},
+            "strategy": "attention", "calibrated_confidence": 0.9,
+            "modalities": {"image": {"digit": 7, "confidence": 0.9, "probabilities": [0.1] * 10},
+                           "audio": {"digit": 1, "confidence": 0.9, "probabilities": [0.1] * 10}}, **fields}
+    with sync_playwright() as p:
+        browser, page = chromium_page(p)
+        page.route("**/api/predict", lambda route: route.fulfill(status=200, content_type="application/json",
+                                                                 body=json.dumps(body)))
+        page.goto(live_server)
+        page.set_input_files("#audio-file", str(real_root / "fsdd" / "recordings" / "7_jackson_1.wav"))
+        page.click("#submit")
+        page.wait_for_selector("#result:not([hidden])", timeout=30000)
+        shown = page.inner_text("#result")
+        digit = page.inner_text("#result-digit")
+        browser.close()
+    assert all(sentence in shown for sentence in sentences), shown
+    assert digit == ("?" if fields["digit"] is None else str(fields["digit"]))
+
+
+def test_silent_recording_error_is_shown_in_chromium(live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    wav = tmp_path / "silence.wav"
+    sf.write(wav, np.zeros(8000, np.float32), 8000)
+    with sync_playwright() as p:
+        browser, page = chromium_page(p)
+        page.goto(live_server)
+        page.set_input_files("#audio-file", str(wav))
+        page.click("#submit")
+        page.wait_for_function("document.getElementById('error').textContent.length > 0", timeout=30000)
+        error = page.inner_text("#error")
+        browser.close()
+    assert error == "silence.wav: is silent: no speech found"

@@ -32,6 +32,8 @@ def test_voice_memos_are_trimmed_mono_8k_clips(tmp_path):
 
 
 def test_score_user_inputs_runs_the_exported_model(tiny_model):
-    result = score_user_inputs(tiny_model, per_digit=1)
+    from digitfusion.export.runtime import ExportedRunner
+
+    result = score_user_inputs(ExportedRunner(tiny_model), per_digit=1)
     assert result["items_per_modality"] == 10
     assert all(0.0 <= result[k] <= 1.0 for k in ("image_acc", "audio_acc", "pair_acc"))

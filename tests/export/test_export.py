@@ -51,7 +51,8 @@ def test_predict_json_contract_without_torch(tiny_model, real_root):
                           "--json"], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     answer = json.loads(run.stdout)
-    assert set(answer) == {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    old = {"digit", "confidence", "probabilities", "modalities", "weights", "strategy"}
+    assert set(answer) == old | {"status", "reason", "calibrated_confidence", "disagreement"}
     assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1) < 1e-4
     assert answer["modalities"]["image"] is None and answer["weights"] == {"image": 0.0, "audio": 1.0}
 
@@ -96,3 +97,17 @@ def test_export_command(tiny_pipeline, real_root, tmp_path, capsys):
     assert exported == fusion_names(family="intermediate")[0]
     assert main(["export", "--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "n")]) == 2
     assert not (tmp_path / "n").exists()
+
+
+def test_export_stores_the_abstention_calibration(tiny_model):
+    """Chosen at export (validation + the threshold half of the non-digit set); the old fields stay as they were."""
+    preprocessing = json.loads((tiny_model / "preprocessing.json").read_text())
+    assert {"audio", "image", "strategy", "protocol", "seed"} <= set(preprocessing)
+    cal = preprocessing["abstention"]
+    cases = {"image", "audio", "both", "image only", "audio only"}
+    assert set(cal["temperature"]) == cases and set(cal["unsure"]) == cases
+    assert all(0.05 <= t <= 20.0 for t in cal["temperature"].values())
+    assert all(0.0 <= u <= 1.0 + 1e-6 for u in cal["unsure"].values())
+    assert set(cal["reject"]) == {"image_energy", "audio_energy", "audio_voiced"}
+    assert all(np.isfinite(v) for v in cal["reject"].values())
+    assert cal["chosen_on"]["non-digit images"] > 50 and cal["chosen_on"]["non-digit recordings"] > 50

@@ -492,7 +492,10 @@ def listing(folder: Path) -> set[str]:
 
 def check_answer(text: str) -> dict:
     answer = json.loads(text)
-    assert 0 <= answer["digit"] <= 9 and 0.0 <= answer["confidence"] <= 1.0
+    assert answer["status"] in ("ok", "unsure", "rejected")
+    assert (answer["digit"] is None) == (answer["status"] == "rejected")  # a rejected answer names no digit
+    assert answer["digit"] is None or 0 <= answer["digit"] <= 9
+    assert 0.0 <= answer["confidence"] <= 1.0
     assert len(answer["probabilities"]) == 10 and abs(sum(answer["probabilities"]) - 1.0) < 1e-3
     assert set(answer["modalities"]) == {"image", "audio"} and set(answer["weights"]) == {"image", "audio"}
     return answer

@@ -14,14 +14,13 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from digitfusion.audio_io import load_audio_bytes
 from digitfusion.enrol.apply import bind
 from digitfusion.enrol.build import build_profile, embed_prepared
 from digitfusion.enrol.profile import MAX_PROFILE_BYTES, Profile, ProfileError, loads
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
-from digitfusion.features.mel import LogMelParams, prepare_waveform
-from digitfusion.predict import prepare_image
+from digitfusion.features.mel import LogMelParams
+from digitfusion.inputs import prepare_audio, prepare_image
 
 SCRIPT = Path(__file__).with_name("enrol.js")
 
@@ -42,8 +41,10 @@ def profile_from_form(value, runner: ExportedRunner) -> Profile | None:
     return profile
 
 
-def add_enrol_routes(app: FastAPI, runner: ExportedRunner, params: LogMelParams, read_upload,
-                     max_audio_seconds: float) -> None:
+def add_enrol_routes(app: FastAPI, runner: ExportedRunner, read_upload) -> None:
+    """The enrol panel's routes; its uploads go through the same input pipeline (inputs.py) as predict's."""
+    params = LogMelParams(**runner.preprocessing["audio"])
+
     @app.get("/enrol.js")
     def script() -> Response:
         return Response(SCRIPT.read_text(encoding="utf-8"), media_type="text/javascript")
@@ -57,10 +58,9 @@ def add_enrol_routes(app: FastAPI, runner: ExportedRunner, params: LogMelParams,
                 image = await read_upload(form.get(f"image_{digit}"), f"image_{digit}")
                 audio = await read_upload(form.get(f"audio_{digit}"), f"audio_{digit}")
                 if image:
-                    prepared["image"].append((prepare_image(data=image[1], name=image[0]), digit))
+                    prepared["image"].append((prepare_image(image), digit))
                 if audio:
-                    wave = load_audio_bytes(audio[1], audio[0], params.sample_rate, max_audio_seconds)
-                    prepared["audio"].append((prepare_waveform(wave, params), digit))
+                    prepared["audio"].append((prepare_audio(audio, params), digit))
             if not prepared["image"] and not prepared["audio"]:
                 raise DigitfusionError("enrolment", "record (or upload) at least one digit")
             name = str(form.get("name") or "me")[:60]

@@ -11,14 +11,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.datastructures import UploadFile
 
 from digitfusion.app.enrol import add_enrol_routes, profile_from_form
-from digitfusion.audio_io import load_audio_bytes
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
-from digitfusion.features.mel import LogMelParams, prepare_waveform
-from digitfusion.predict import answer, prepare_image
+from digitfusion.inputs import Upload
+from digitfusion.predict import predict_files
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
-MAX_AUDIO_SECONDS = 30.0
 PAGE = Path(__file__).with_name("index.html")
 
 
@@ -62,7 +60,6 @@ async def too_large(scope, receive, send, limit: int) -> None:
 def create_app(model_dir: str | Path | None = None, provider: str = "auto") -> FastAPI:
     """The app over a model folder (None: the model shipped in the package)."""
     runner = ExportedRunner(model_dir, provider=provider)
-    params = LogMelParams(**runner.preprocessing["audio"])
     app = FastAPI(title="digitfusion", docs_url=None, redoc_url=None)
 
     @app.get("/", response_class=HTMLResponse)
@@ -76,32 +73,28 @@ def create_app(model_dir: str | Path | None = None, provider: str = "auto") -> F
             profile = profile_from_form(form.get("profile"), runner)
             image = await read_upload(form.get("image"), "image")
             audio = await read_upload(form.get("audio"), "audio")
-            prepared_image = prepare_image(data=image[1], name=image[0]) if image else None
-            prepared_audio = None
-            if audio:
-                wave = load_audio_bytes(audio[1], audio[0], params.sample_rate, MAX_AUDIO_SECONDS)
-                prepared_audio = prepare_waveform(wave, params)
-            return JSONResponse(answer(runner, prepared_image, prepared_audio, profile))
+            # the same input pipeline as the CLI: the same refusals, with the same words
+            return JSONResponse(predict_files(runner, image, audio, profile))
         except DigitfusionError as err:
             return JSONResponse({"error": str(err)}, status_code=400)
 
-    add_enrol_routes(app, runner, params, read_upload, MAX_AUDIO_SECONDS)
+    add_enrol_routes(app, runner, read_upload)
 
     app.add_middleware(BodyLimit)
     return app
 
 
-async def read_upload(field, kind: str) -> tuple[str, bytes] | None:
-    """(client-side name, bytes) of an uploaded file. A plain form value (e.g. a path typed by a client)
+async def read_upload(field, kind: str) -> Upload | None:
+    """An uploaded file (client-side name, bytes). A plain form value (e.g. a path typed by a client)
     is refused: the server never opens a path it is sent."""
     if field is None or field == "":
         return None
     if not isinstance(field, UploadFile):
         raise DigitfusionError(kind, "must be an uploaded file, not a text value")
     data = await field.read()
-    if not data:
+    if not data and not field.filename:  # an empty file field: nothing chosen
         return None
-    return Path(field.filename or kind).name, data
+    return Upload(Path(field.filename or kind).name, data)  # an empty named file is refused like an empty path
 
 
 def serve(model_dir: str | Path | None, host: str = "127.0.0.1", port: int = 8000, provider: str = "auto") -> None:

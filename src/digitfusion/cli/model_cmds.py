@@ -67,6 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_export(args: argparse.Namespace) -> int:
     import warnings
 
+    from digitfusion.evaluation.abstention import calibrate
     from digitfusion.export.build import export_model
     from digitfusion.paths import require_data_root
 
@@ -83,7 +84,7 @@ def run_export(args: argparse.Namespace) -> int:
         args.split = train_recipe(root, Path(args.run_dir), progress=sys.stderr.isatty())
     fusion = args.fusion or default_export()
     result = export_model(args.run_dir, args.out, root, split=args.split, seed=args.seed, fusion=fusion,
-                          expected_hash=expected_hash)
+                          expected_hash=expected_hash, calibrate=calibrate)
     print(f"exported {fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
@@ -184,8 +185,9 @@ def _silence_stdout() -> None:
 def run_check_inputs(args: argparse.Namespace) -> int:
     from digitfusion.evaluation.synthetic import score_user_inputs
     from digitfusion.export.pretrained import model_dir
+    from digitfusion.export.runtime import ExportedRunner
 
-    result = score_user_inputs(model_dir(args.model), args.per_digit, args.seed)
+    result = score_user_inputs(ExportedRunner(model_dir(args.model)), args.per_digit, args.seed)
     n = result["items_per_modality"]
     print(f"generated set: {n} drawn digits, {n} spoken digits (espeak-ng), {n} pairs")
     print(f"image alone {100 * result['image_acc']:.1f} %, audio alone {100 * result['audio_acc']:.1f} %, "
@@ -207,6 +209,11 @@ def run_app(args: argparse.Namespace) -> int:
 
 def describe(result: dict) -> str:
     parts = [f"digit {result['digit']} (confidence {result['confidence']:.3f}, {result['strategy']} fusion)"]
+    if result.get("status") and result["status"] != "ok":
+        parts[0] = f"{result['status']}: {result['reason']}; best guess {parts[0]}"
+    if result.get("disagreement"):
+        d = result["disagreement"]
+        parts.append(f"  the image says {d['image']}, the audio says {d['audio']}; trusting the {d['trusted']}")
     for name, modality in result["modalities"].items():
         if modality:
             parts.append(f"  {name}: {modality['digit']} ({modality['confidence']:.3f}), "

@@ -20,7 +20,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.features.mel import LogMelParams
 from digitfusion.files import os_reason
-from digitfusion.predict import prepare_audio, prepare_image
+from digitfusion.inputs import prepare_audio, prepare_image
 
 
 @dataclass

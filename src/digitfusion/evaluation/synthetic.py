@@ -99,12 +99,11 @@ def make_audio(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:
     return items
 
 
-def score_user_inputs(model_dir: Path, per_digit: int = 4, seed: int = 0) -> dict:
-    """Accuracy of an exported model on the generated set: image alone, audio alone, and pairs."""
-    from digitfusion.export.runtime import ExportedRunner
+def score_user_inputs(runner, per_digit: int = 4, seed: int = 0) -> dict:
+    """Accuracy of an exported model (an export.runtime.ExportedRunner, passed in: evaluation does not import
+    export) on the generated set: image alone, audio alone, and pairs."""
     from digitfusion.predict import predict_files
 
-    runner = ExportedRunner(model_dir)
     with tempfile.TemporaryDirectory() as tmp:
         images, audio = make_images(Path(tmp), per_digit, seed), make_audio(Path(tmp), per_digit, seed)
         image_right = [predict_files(runner, str(i.path), None)["digit"] == i.label for i in images]

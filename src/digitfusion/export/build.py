@@ -136,8 +136,11 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 
 
 def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
-                 seed: int = 0, fusion: str | None = None, expected_hash: str | None = None) -> dict:
-    """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused."""
+                 seed: int = 0, fusion: str | None = None, expected_hash: str | None = None,
+                 calibrate=None) -> dict:
+    """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused.
+    `calibrate(runner, root, protocol, seed) -> dict` (evaluation.abstention.calibrate, passed in by the caller:
+    export does not import evaluation) stores the abstention calibration in the folder."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
     model, folder, config_hash = load_parts(pipeline, split, seed, fusion)
@@ -158,12 +161,23 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
             raise DigitfusionError(out, f"ONNX and PyTorch disagree: {result['max_abs_diff']}")
         (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config_hash))
         write_checksums(tmp)
+        if calibrate is not None:
+            add_abstention(tmp, calibrate(ExportedRunner(tmp), root, protocol, seed))
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def add_abstention(folder: Path, calibration: dict) -> None:
+    """Store the abstention calibration (temperatures, thresholds: chosen on validation) in preprocessing.json,
+    so predict decides status and disagreement without torch. Old fields are kept as they were."""
+    preprocessing = json.loads((folder / PREPROCESSING).read_text())
+    preprocessing["abstention"] = calibration
+    (folder / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
+    write_checksums(folder)
 
 
 def write_checksums(folder: Path) -> None:

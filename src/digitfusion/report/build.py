@@ -26,6 +26,7 @@ from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRAC
 from digitfusion.models.fusions.late import LateFusion
 from digitfusion.models.registry import fusion_names
 from digitfusion.plots import save
+from digitfusion.report.abstention import abstention_section
 from digitfusion.report.document import Document
 from digitfusion.report.figures import confusion_figure, curve_figure, gallery_figure
 from digitfusion.report.outside import outside_section
@@ -52,6 +53,7 @@ def build_report(out: Path, root: Path, meta: dict, entries: list[dict]) -> dict
     data_section(doc, root, figures, entries)
     robustness_section(doc, collect(entries, sweep_values), figures)
     disagreement_section(doc, entries)
+    abstention_section(doc, out, figures)
     first = first_entries(entries, meta["seeds"][0])
     confusion_section(doc, first, tables, figures)
     gallery_section(doc, first, tables, figures, root)

@@ -1,0 +1,140 @@
+"""Knowing when not to answer: status, reason and disagreement from the model's outputs (numpy, no torch).
+
+Each head's logits are calibrated by a temperature; a modality is "rejected" when its out-of-distribution
+scores fall below thresholds (the energy T*logsumexp(logits/T) of its head; for audio also the voiced time of
+the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" when its calibrated confidence is low.
+The temperatures and thresholds are chosen on validation data at export time (evaluation/abstention.py) and
+stored in preprocessing.json["abstention"].
+
+Answer fields: status "ok" | "unsure" | "rejected", reason (null when ok), disagreement
+{"image": d1, "audio": d2, "trusted": "image" | "audio"} or null.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+NO_SPEECH, NOT_A_DIGIT, DISAGREE, LOW_CONFIDENCE = "no speech", "not a digit", "modalities disagree", "low confidence"
+UNCALIBRATED = "the model folder has no abstention calibration (export it again)"
+VOICED_CORRELATION = 0.6  # default frame test; the calibration chooses its own on validation (cal["voicing"])
+PITCH_HZ = (60.0, 400.0)  # the pitch range searched (adult and child voices)
+VOICE_BAND_HZ = (150.0, 900.0)  # F0 and first harmonics: white noise keeps a fifth of its power there,
+# brown noise and hum lose most of theirs
+
+
+def voicing_correlation(cal: dict | None) -> float:
+    """The frame test the calibration chose (older calibrations: the default)."""
+    return (cal or {}).get("voicing", {}).get("correlation", VOICED_CORRELATION)
+
+
+def calibrated(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax of logits / T: [B, 10] -> [B, 10]."""
+    scaled = logits / temperature
+    shifted = scaled - scaled.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def energy(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """Negative free energy T*logsumexp(logits/T) [B, 10] -> [B]: low for inputs unlike the training data."""
+    scaled = logits / temperature
+    peak = scaled.max(axis=-1)
+    return temperature * (peak + np.log(np.exp(scaled - peak[:, None]).sum(axis=-1)))
+
+
+def voiced_seconds(clips: np.ndarray, sample_rate: int = 8000, correlation: float = VOICED_CORRELATION,
+                   chunk: int = 128) -> np.ndarray:
+    """Seconds of periodic (pitched) sound in each trimmed clip [B, N] -> [B]: near 0 for noise and silence."""
+    clips = np.atleast_2d(np.asarray(clips, np.float64))
+    return np.concatenate([_voiced(clips[i:i + chunk], sample_rate, correlation)
+                           for i in range(0, len(clips), chunk)])
+
+
+def _voiced(clips: np.ndarray, sample_rate: int, correlation: float, frame: int = 320, hop: int = 80) -> np.ndarray:
+    """A frame counts when it is within 35 dB of the clip's loudest frame and the autocorrelation of its
+    150-900 Hz band (Hann window) peaks above `correlation` at a lag in the pitch range. [B, N] -> [B]"""
+    starts = np.arange(0, clips.shape[1] - frame + 1, hop)
+    band = sosfilt(butter(4, VOICE_BAND_HZ, btype="bandpass", fs=sample_rate, output="sos"), clips, axis=1)
+    frames = band[:, starts[:, None] + np.arange(frame)[None, :]]  # [B, F, frame]
+    frames = frames - frames.mean(axis=-1, keepdims=True)
+    power = (frames ** 2).mean(axis=-1)  # [B, F]
+    loud = 10 * np.log10(power + 1e-12) > 10 * np.log10(power.max(axis=1, keepdims=True) + 1e-12) - 35
+    spectrum = np.fft.rfft(frames * np.hanning(frame), n=2 * frame, axis=-1)
+    autocorr = np.fft.irfft(np.abs(spectrum) ** 2, axis=-1)[..., :frame]  # [B, F, frame]
+    low, high = int(sample_rate / PITCH_HZ[1]), min(frame - 1, int(sample_rate / PITCH_HZ[0]))
+    # biased (plain) normalisation: long lags, estimated from few samples, are not inflated by noise
+    strength = autocorr[..., low:high].max(axis=-1) / np.maximum(autocorr[..., 0], 1e-12)
+    voiced = loud & (strength > correlation) & (power > 1e-10)
+    return voiced.sum(axis=1) * hop / sample_rate
+
+
+def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, list[str], list[str | None]]:
+    """One unimodal head's verdict per sample: (digits [B], calibrated confidence [B], statuses, reasons)."""
+    probs = calibrated(logits, cal["temperature"][kind])
+    confidence = probs.max(axis=-1)
+    rejected = energy(logits, cal["temperature"][kind]) < cal["reject"][f"{kind}_energy"]
+    no_speech = (voiced < cal["reject"]["audio_voiced"]) if kind == "audio" else np.zeros(len(logits), bool)
+    statuses, reasons = [], []
+    for quiet, odd, conf in zip(no_speech, rejected, confidence, strict=True):
+        if quiet or odd:
+            statuses.append("rejected")
+            reasons.append(NO_SPEECH if quiet else NOT_A_DIGIT)
+        elif conf < cal["unsure"][kind]:
+            statuses.append("unsure")
+            reasons.append(LOW_CONFIDENCE)
+        else:
+            statuses.append("ok")
+            reasons.append(None)
+    return probs.argmax(axis=-1), confidence, statuses, reasons
+
+
+def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: bool, cal: dict | None,
+           voiced: np.ndarray | None = None) -> list[dict]:
+    """The verdict of every sample of one batch with the same modalities present.
+
+    outputs: the exported graph's fused_logits, image_logits, audio_logits [B, 10]; voiced [B] (audio present).
+    Returns per sample {"digit" (None when rejected), "confidence", "status", "reason", "disagreement",
+    "modalities": {"image"|"audio": {"digit", "confidence", "status", "reason"} | None}}.
+    """
+    fused = outputs["fused_logits"]
+    if cal is None:
+        return [{"digit": int(row.argmax()), "confidence": None, "status": "unsure", "reason": UNCALIBRATED,
+                 "disagreement": None, "modalities": {"image": None, "audio": None}} for row in fused]
+    case = "both" if image_present and audio_present else ("image only" if image_present else "audio only")
+    fused_probs = calibrated(fused, cal["temperature"][case])
+    heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced)
+             for kind, present in (("image", image_present), ("audio", audio_present)) if present}
+    verdicts = []
+    for i, probs in enumerate(fused_probs):
+        modalities = {kind: {"digit": int(h[0][i]), "confidence": float(h[1][i]), "status": h[2][i],
+                             "reason": h[3][i]} if kind in heads else None
+                      for kind, h in (("image", heads.get("image")), ("audio", heads.get("audio")))}
+        verdicts.append(_combine(probs, modalities, cal["unsure"][case]))
+    return verdicts
+
+
+def _combine(fused_probs: np.ndarray, modalities: dict, unsure: float) -> dict:
+    """One sample: the fused answer, overruled by a rejected modality or a confident disagreement."""
+    present = {k: m for k, m in modalities.items() if m is not None}
+    verdict = {"digit": int(fused_probs.argmax()), "confidence": float(fused_probs.max()), "status": "ok",
+               "reason": None, "disagreement": None, "modalities": modalities}
+    rejected = [k for k, m in present.items() if m["status"] == "rejected"]
+    kept = [k for k in present if k not in rejected]
+    if not kept:  # nothing left that looks like a digit
+        return {**verdict, "digit": None, "status": "rejected", "reason": present[rejected[0]]["reason"]}
+    if rejected:  # one of two set aside: answer from the other, but say why it is not sure
+        other = present[kept[0]]
+        return {**verdict, "digit": other["digit"], "confidence": other["confidence"], "status": "unsure",
+                "reason": present[rejected[0]]["reason"]}
+    if len(present) == 2 and present["image"]["digit"] != present["audio"]["digit"] and all(
+            m["status"] == "ok" for m in present.values()):
+        trusted = max(present, key=lambda k: present[k]["confidence"])  # the more reliable, per sample
+        return {**verdict, "digit": present[trusted]["digit"], "confidence": present[trusted]["confidence"],
+                "status": "unsure", "reason": DISAGREE,
+                "disagreement": {"image": present["image"]["digit"], "audio": present["audio"]["digit"],
+                                 "trusted": trusted}}
+    if verdict["confidence"] < unsure:
+        return {**verdict, "status": "unsure", "reason": LOW_CONFIDENCE}
+    return verdict

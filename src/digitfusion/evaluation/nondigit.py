@@ -1,0 +1,183 @@
+"""A generated non-digit set: what a user may send that is not a digit, to choose and test the abstention.
+
+Images: letters and symbols drawn with the installed fonts, scribbles, specks, texture-like images.
+Audio: non-digit words and syllables spoken by espeak-ng voices, noise, music-like tones, clipped fragments
+of words, near-empty recordings (room noise). Two halves with different words, letters, voices and seeds:
+"threshold" (thresholds are chosen on it, with validation pairs) and "held-out" (read only by the report).
+Generated on demand into a folder, never committed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from PIL import Image, ImageDraw, ImageFilter
+
+from digitfusion.audio_io import resample
+from digitfusion.evaluation.synthetic import INKS, PAPERS, draw_digit, speak, system_fonts
+
+HALVES = ("threshold", "held-out")
+# letters and symbols that do not look like a digit (no O, I, l, Z, S, B, b, G, g, q)
+GLYPHS = {"threshold": "ACEHKMPRUWYadhkmrx#+*", "held-out": "FJLNQTVXefnptwy@&=%"}
+WORDS = {"threshold": ("hello", "yes", "cat", "house", "stop", "left", "water", "apple", "maybe", "blue", "table",
+                       "go"),
+         "held-out": ("no", "dog", "window", "right", "music", "red", "thanks", "green", "chair", "up", "please",
+                      "sun")}
+SYLLABLES = {"threshold": ("ba", "ka", "la", "mi", "shh", "ah"), "held-out": ("ta", "po", "ne", "ru", "mm", "oh")}
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+VOICES = {"threshold": ("en-us", "en-gb", "en+f2", "en-us+m3"), "held-out": ("en-gb-scotland", "en+f4", "en-029",
+                                                                             "en+klatt")}
+SEEDS = {"threshold": 101, "held-out": 202}
+RATE = 16000  # the rate every generated recording is written at
+
+
+@dataclass
+class NonDigit:
+    path: Path
+    kind: str  # letter | scribble | specks | texture | word | syllable | noise | tone | fragment | empty
+    description: str
+
+
+# ----------------------------------------------------------------------------- images
+
+
+def make_images(out: Path, half: str, per_kind: int = 8) -> list[NonDigit]:
+    """Letters/symbols (each glyph twice), scribbles, specks and textures, as PNG files in `out`."""
+    rng = np.random.default_rng(SEEDS[half])
+    fonts = system_fonts() or [None]
+    items = []
+    for k, glyph in enumerate(GLYPHS[half] * 2):
+        font = fonts[k % len(fonts)]
+        paper, ink = PAPERS[k % len(PAPERS)], INKS[int(rng.integers(len(INKS)))]
+        size = int(rng.choice([64, 160, 400]))
+        image = draw_digit(glyph, font, size, int(rng.integers(0, 3)) * size // 100, ink, paper,
+                           float(rng.uniform(-10, 10)))
+        items.append(_save(image, out / f"{half}_glyph_{k}.png", "letter", f"'{glyph}' {font.stem if font else ''}"))
+    makers = {"scribble": _scribble, "specks": _specks, "texture": _texture}
+    for kind, maker in makers.items():
+        for k in range(per_kind):
+            items.append(_save(maker(rng, k), out / f"{half}_{kind}_{k}.png", kind, f"{kind} {k}"))
+    return items
+
+
+def _save(image: Image.Image, path: Path, kind: str, description: str) -> NonDigit:
+    image.save(path)
+    return NonDigit(path, kind, description)
+
+
+def _scribble(rng: np.random.Generator, k: int) -> Image.Image:
+    """A random tangle of strokes across most of the page."""
+    size = 280
+    image = Image.new("RGB", (size, size), "white")
+    points = [tuple(int(v) for v in rng.uniform(20, size - 20, 2)) for _ in range(int(rng.integers(8, 20)))]
+    ImageDraw.Draw(image).line(points, fill="black", width=int(rng.integers(6, 16)), joint="curve")
+    return image
+
+
+def _specks(rng: np.random.Generator, k: int) -> Image.Image:
+    """Scattered dots of a few sizes: dust, not a stroke."""
+    size = 280
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    for _ in range(int(rng.integers(6, 40))):
+        x, y = rng.uniform(10, size - 10, 2)
+        r = float(rng.uniform(2, 9))
+        draw.ellipse([x - r, y - r, x + r, y + r], fill="black")
+    return image
+
+
+def _texture(rng: np.random.Generator, k: int) -> Image.Image:
+    """Texture-like photos: smoothed noise (stone, paper), stripes (wood, fabric), a checkerboard (tiles)."""
+    size = 256
+    yy, xx = np.mgrid[:size, :size]
+    pattern = k % 3
+    if pattern == 0:
+        field = Image.fromarray((rng.uniform(0, 255, (size, size))).astype(np.uint8)).filter(
+            ImageFilter.GaussianBlur(float(rng.uniform(2, 8))))
+        return field.point(lambda v: max(0, min(255, int((v - 128) * 4 + 128)))).convert("RGB")
+    if pattern == 1:
+        period, angle = rng.uniform(10, 40), rng.uniform(0, np.pi)
+        wave = np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period)
+        wave = wave + 0.3 * rng.normal(size=wave.shape)
+        return Image.fromarray(np.clip(127 + 100 * wave, 0, 255).astype(np.uint8)).convert("RGB")
+    cell = int(rng.integers(16, 64))
+    board = ((xx // cell + yy // cell) % 2 * 180 + 40 + rng.normal(0, 10, (size, size))).clip(0, 255)
+    return Image.fromarray(board.astype(np.uint8)).convert("RGB")
+
+
+# ----------------------------------------------------------------------------- audio
+
+
+def make_audio(out: Path, half: str, per_kind: int = 8) -> list[NonDigit]:
+    """Words (each twice, two voices), syllables, noise, tones, fragments and near-empty recordings (WAV)."""
+    rng = np.random.default_rng(SEEDS[half])
+    voices = VOICES[half]
+    items = []
+    spoken = [("word", w) for w in WORDS[half] * 2] + [("syllable", s) for s in SYLLABLES[half]]
+    if shutil.which("espeak-ng"):  # without it (no `make sysdeps`) the set has no spoken items; counted in the JSON
+        for k, (kind, text) in enumerate(spoken):
+            voice = voices[k % len(voices)]
+            wave, native = speak(text, voice, int(rng.choice([120, 160, 200])))
+            items.append(_write(_memo(resample(wave, native, RATE), rng), out / f"{half}_{kind}_{k}.wav", kind,
+                                f"'{text}' {voice}"))
+        for k in range(per_kind):  # the first 60-150 ms of a digit word: too little to be one
+            wave, native = speak(DIGIT_WORDS[int(rng.integers(10))], voices[k % len(voices)], 160)
+            wave = resample(wave, native, RATE)
+            onset = int(np.flatnonzero(np.abs(wave) > 0.05 * np.abs(wave).max())[0])
+            piece = wave[onset:onset + int(RATE * rng.uniform(0.06, 0.15))]
+            items.append(_write(_memo(piece, rng), out / f"{half}_fragment_{k}.wav", "fragment", f"fragment {k}"))
+    for kind, maker in (("noise", _noise), ("tone", _tone), ("empty", _empty)):
+        for k in range(per_kind):
+            items.append(_write(maker(rng, k), out / f"{half}_{kind}_{k}.wav", kind, f"{kind} {k}"))
+    return items
+
+
+def _memo(wave: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A voice-memo framing: 0.2-0.6 s of quiet room noise either side."""
+    pads = [np.zeros(int(RATE * rng.uniform(0.2, 0.6)), np.float32) for _ in range(2)]
+    wave = np.concatenate([pads[0], wave.astype(np.float32), pads[1]])
+    return wave + rng.normal(0, 0.002, len(wave)).astype(np.float32)
+
+
+def _write(wave: np.ndarray, path: Path, kind: str, description: str) -> NonDigit:
+    sf.write(path, np.clip(wave, -1, 1).astype(np.float32), RATE, subtype="PCM_16")
+    return NonDigit(path, kind, description)
+
+
+def _noise(rng: np.random.Generator, k: int) -> np.ndarray:
+    """White, pink-ish or brown noise, 0.5-2 s."""
+    n = int(RATE * rng.uniform(0.5, 2.0))
+    white = rng.normal(size=n)
+    colour = k % 3
+    wave = white if colour == 0 else np.cumsum(white) if colour == 2 else np.convolve(white, np.ones(8) / 8, "same")
+    wave = wave - wave.mean()
+    return (0.3 * wave / np.abs(wave).max()).astype(np.float32)
+
+
+def _tone(rng: np.random.Generator, k: int) -> np.ndarray:
+    """Music-like sounds: a held chord, a sweep, a short melody of notes, square-wave beeps."""
+    t = np.arange(int(RATE * rng.uniform(0.6, 1.5))) / RATE
+    shape = k % 4
+    if shape == 0:
+        base = rng.uniform(150, 500)
+        wave = sum(np.sin(2 * np.pi * base * r * t) for r in (1, 1.25, 1.5))
+    elif shape == 1:
+        f0, f1 = rng.uniform(100, 300), rng.uniform(800, 2500)
+        wave = np.sin(2 * np.pi * (f0 * t + (f1 - f0) * t ** 2 / (2 * t[-1])))
+    elif shape == 2:
+        notes = 220 * 2 ** (rng.integers(0, 12, 5) / 12)
+        wave = np.sin(2 * np.pi * notes[np.minimum((t / t[-1] * 5).astype(int), 4)] * t)
+    else:
+        wave = np.sign(np.sin(2 * np.pi * rng.uniform(300, 900) * t)) * (np.sin(2 * np.pi * 3 * t) > 0)
+    return (0.4 * wave / np.abs(wave).max()).astype(np.float32)
+
+
+def _empty(rng: np.random.Generator, k: int) -> np.ndarray:
+    """A recording where nobody spoke: faint room noise, with a hum on every other one."""
+    t = np.arange(int(RATE * rng.uniform(0.5, 2.0))) / RATE
+    hum = 0.003 * np.sin(2 * np.pi * 50 * t) if k % 2 else 0.0
+    return (rng.normal(0, 0.002, len(t)) + hum).astype(np.float32)

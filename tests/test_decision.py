@@ -1,0 +1,96 @@
+"""Status, reason and disagreement from logits (generated), and the speech check on generated clips."""
+
+import numpy as np
+import pytest
+
+from digitfusion.decision import (
+    DISAGREE,
+    LOW_CONFIDENCE,
+    NO_SPEECH,
+    NOT_A_DIGIT,
+    UNCALIBRATED,
+    calibrated,
+    decide,
+    energy,
+    voiced_seconds,
+)
+
+CAL = {"temperature": {k: 1.0 for k in ("image", "audio", "both", "image only", "audio only")},
+       "reject": {"image_energy": 5.0, "audio_energy": 5.0, "audio_voiced": 0.1},
+       "unsure": {k: 0.9 for k in ("image", "audio", "both", "image only", "audio only")}}
+
+
+def logits(digit: int, peak: float) -> np.ndarray:
+    """[1, 10]: `peak` on `digit`, 0 elsewhere (energy ~ peak when the peak is large)."""
+    row = np.zeros((1, 10), np.float32)
+    row[0, digit] = peak
+    return row
+
+
+def outputs(image: np.ndarray, audio: np.ndarray, fused: np.ndarray) -> dict:
+    return {"image_logits": image, "audio_logits": audio, "fused_logits": fused}
+
+
+def test_calibrated_and_energy():
+    z = np.array([[2.0, 1.0, 0.0] + [0.0] * 7])
+    assert np.allclose(calibrated(z, 1.0).sum(), 1.0)
+    assert calibrated(z, 0.5).max() > calibrated(z, 1.0).max() > calibrated(z, 4.0).max()
+    assert energy(logits(3, 20.0), 1.0)[0] > energy(logits(3, 2.0), 1.0)[0]
+
+
+def test_agreeing_confident_pair_is_ok():
+    v = decide(outputs(logits(7, 20), logits(7, 20), logits(7, 25)), True, True, CAL, np.array([0.4]))[0]
+    assert (v["status"], v["reason"], v["digit"], v["disagreement"]) == ("ok", None, 7, None)
+    assert v["modalities"]["image"]["status"] == "ok" and v["modalities"]["audio"]["status"] == "ok"
+
+
+def test_confident_disagreement_follows_the_more_confident_modality():
+    v = decide(outputs(logits(7, 20), logits(1, 12), logits(7, 9)), True, True, CAL, np.array([0.4]))[0]
+    assert v["status"] == "unsure" and v["reason"] == DISAGREE
+    assert v["disagreement"] == {"image": 7, "audio": 1, "trusted": "image"} and v["digit"] == 7
+    v = decide(outputs(logits(7, 12), logits(1, 20), logits(7, 9)), True, True, CAL, np.array([0.4]))[0]
+    assert v["disagreement"]["trusted"] == "audio" and v["digit"] == 1
+
+
+def test_hesitant_disagreement_is_not_reported_as_one():
+    torn = logits(1, 8.0)
+    torn[0, 2] = 7.5  # digit-like (high energy) but split between 1 and 2
+    v = decide(outputs(logits(7, 20), torn, logits(7, 20)), True, True, CAL, np.array([0.4]))[0]
+    assert v["modalities"]["audio"]["status"] == "unsure" and v["disagreement"] is None
+    assert v["status"] == "ok" and v["digit"] == 7
+
+
+def test_a_rejected_modality_is_set_aside():
+    v = decide(outputs(logits(7, 20), logits(1, 20), logits(1, 20)), True, True, CAL, np.array([0.0]))[0]
+    assert v["modalities"]["audio"]["status"] == "rejected" and v["modalities"]["audio"]["reason"] == NO_SPEECH
+    assert v["status"] == "unsure" and v["reason"] == NO_SPEECH and v["digit"] == 7
+
+
+def test_nothing_digit_like_is_rejected_with_no_digit():
+    v = decide(outputs(logits(4, 2), logits(2, 2), logits(4, 2)), True, True, CAL, np.array([0.5]))[0]
+    assert (v["status"], v["reason"], v["digit"]) == ("rejected", NOT_A_DIGIT, None)
+    alone = decide(outputs(logits(4, 2), logits(0, 0), logits(4, 2)), True, False, CAL)[0]
+    assert alone["status"] == "rejected" and alone["modalities"]["audio"] is None
+
+
+def test_low_fused_confidence_is_unsure():
+    fused = np.array([[3.0, 2.9] + [0.0] * 8], np.float32)
+    v = decide(outputs(logits(0, 20), logits(0, 20), fused), True, True, CAL, np.array([0.4]))[0]
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", LOW_CONFIDENCE, 0)
+
+
+def test_a_model_without_calibration_says_so():
+    v = decide(outputs(logits(3, 20), logits(3, 20), logits(3, 20)), True, True, None)[0]
+    assert v["status"] == "unsure" and v["reason"] == UNCALIBRATED and v["digit"] == 3
+
+
+@pytest.mark.parametrize("pitch", [100.0, 220.0])
+def test_voiced_seconds_tells_pitched_sound_from_noise(pitch):
+    rng = np.random.default_rng(0)
+    t = np.arange(8000) / 8000
+    voice = sum(np.sin(2 * np.pi * pitch * k * t) / k for k in range(1, 6)) * (np.abs(t - 0.5) < 0.25)
+    noise = rng.normal(0, 0.3, 8000)
+    brown = np.cumsum(rng.normal(size=8000))
+    seconds = voiced_seconds(np.stack([voice, noise, brown / np.abs(brown).max(), np.zeros(8000)]))
+    assert 0.4 <= seconds[0] <= 0.55, seconds
+    assert seconds[1] < 0.03 and seconds[2] < 0.05 and seconds[3] == 0.0, seconds
