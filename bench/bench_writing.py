@@ -30,7 +30,8 @@ from digitfusion.pipeline.unimodal import test_accuracy
 from digitfusion.training.fit import quiet_lightning
 from digitfusion.training.recipe import resolve
 
-VARIANTS = {"affine (preset)": BASELINE_IMAGE, "affine + writing": BASELINE_IMAGE + WRITING_OPS,
+VARIANTS = {"affine (preset)": BASELINE_IMAGE, "affine + user-path": BASELINE_IMAGE + ["user-path"],
+            "affine + writing": BASELINE_IMAGE + WRITING_OPS,
             "affine + writing + user-path": BASELINE_IMAGE + WRITING_OPS + ["user-path"]}
 
 

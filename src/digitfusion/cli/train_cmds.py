@@ -16,6 +16,7 @@ from digitfusion.cli.common import (
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import LazyChoices, model_names
 from digitfusion.paths import require_data_root, runs_dir
+from digitfusion.training.recipe import SIZES
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -26,7 +27,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--model", default="image-cnn", metavar="NAME", choices=LazyChoices(model_names),
                        help="a unimodal model (image-cnn, audio-cnn, audio-gru, lab-cnn) or a trained fusion "
                             "(default: image-cnn)")
-    train.add_argument("--size", default="demo", choices=("tiny", "demo", "full"),
+    train.add_argument("--size", default="demo", choices=LazyChoices(lambda: list(SIZES)),
                        help="the pipeline size whose recipe is used: `demo` trains what `make demo` trains "
                             "(default: demo)")
     train.add_argument("--image-encoder", metavar="NAME", help="a fusion's image encoder (default: image-cnn)")

@@ -40,10 +40,10 @@ CONFIGS = {
     "full": PipelineConfig("full", ["official", "speaker:*"], [0, 1, 2], sweep_groups=("official",),
                            baseline_seeds=[0]),
     # People it never met: each outside speech corpus held out in turn with the optdigits writers (every test
-    # pair a voice and a hand no model of its split has met), three seeds, models at the demo's size.
+    # pair a voice and a hand no model of its split has met), three seeds, models of the shipped model's size.
     "outside": PipelineConfig("outside", [f"leave-corpus-out:{c}+{OUTSIDE_WRITERS}" for c in OUTSIDE_VOICES],
                               [0, 1, 2], corpora=list(PEOPLE_CORPORA), images=list(PEOPLE_IMAGES), sweep_groups=(),
-                              baseline_seeds=[], size="demo"),
+                              baseline_seeds=[], size="people"),
 }
 
 

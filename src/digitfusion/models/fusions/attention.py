@@ -27,4 +27,4 @@ def build(encoders: dict[str, str] | None = None, **kwargs) -> FusedModel:
 # Per-modality loss weight 1, chosen on validation as for concat (it keeps the clean accuracy and brings the
 # missing-modality answers to the unimodal models').
 SPEC = FusionSpec("attention", "intermediate", order=30, summary="additive attention weighs the two modalities",
-                  build=build, settings={"modality_loss_weight": 1.0}, default_export=True)
+                  build=build, settings={"modality_loss_weight": 1.0})
