@@ -34,6 +34,7 @@ from digitfusion.export.pretrained import RECIPE, model_dir
 from digitfusion.paths import require_data_root
 
 SEGMENT_RATE = 16_000
+STATUSES: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # batch name -> status -> rows
 # The `digitfusion` console script, run by this interpreter (so this checkout's sources answer).
 CLI = [sys.executable, "-c", "import sys; from digitfusion.cli import main; sys.exit(main())"]
 
@@ -65,7 +66,8 @@ def write_audio(root: Path, recordings, folder: Path) -> list[tuple[str, int, st
 
 
 def through_predict(model: Path, rows: list[tuple[str, str]], folder: Path, name: str) -> list[int | None]:
-    """The digit `digitfusion predict --batch` answers for each (image, audio) row (None: refused)."""
+    """The best guess `digitfusion predict --batch` answers for each (image, audio) row: the argmax of its
+    probabilities, whatever its status (None: the row was refused with an error). `STATUSES` counts the statuses."""
     batch = folder / f"{name}.csv"
     with batch.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -78,7 +80,8 @@ def through_predict(model: Path, rows: list[tuple[str, str]], folder: Path, name
     answers: dict[int, int] = {}
     for line in done.stdout.splitlines():
         answer = json.loads(line)
-        answers[answer["line"]] = answer["digit"]
+        answers[answer["line"]] = int(np.argmax(answer["probabilities"]))
+        STATUSES[name][answer.get("status", "ok")] += 1
     return [answers.get(i + 2) for i in range(len(rows))]  # CSV line 1 is the header
 
 
@@ -122,6 +125,8 @@ def main() -> int:
     lines = [f"Through `digitfusion predict --batch --json` ({model}), test side of {bundle.split.name}, seed "
              f"{args.seed}", "", "| input | corpus | items | accuracy % | refused |", "|---|---|---|---|---|"]
     lines += [f"| {' | '.join(row)} |" for row in table]
+    lines += ["", "Statuses (abstention): " + "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(
+        counts.items())) for name, counts in STATUSES.items())]
     text = "\n".join(lines)
     print(text)
     if args.out:

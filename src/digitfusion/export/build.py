@@ -83,7 +83,7 @@ def trained_on(folder: Path, strategy: str) -> str:
         for source in sorted({s for side in ("train", "val") for s in sides.get(side, {})}):
             voices = {v for side in ("train", "val") for v in speakers.get(side, []) if v.startswith(f"{source}.")}
             rows.append(f"| {source} | {kind} | {sides.get('train', {}).get(source, 0)} | "
-                        f"{sides.get('val', {}).get(source, 0)} | {len(voices) if modality == 'audio' else '—'} |")
+                        f"{sides.get('val', {}).get(source, 0)} | {len(voices) if voices else '—'} |")
     return "| corpus / source | items | train | validation | speakers |\n|---|---|---|---|---|\n" + "\n".join(rows)
 
 

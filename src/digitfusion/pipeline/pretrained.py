@@ -7,7 +7,7 @@ from pathlib import Path
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_fusion
-from digitfusion.pipeline.train_all import ensure_run
+from digitfusion.pipeline.train_all import ensure_run, write_protocol_files
 from digitfusion.runs import RunLayout
 from digitfusion.training.recipe import image_split
 
@@ -19,6 +19,7 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
     bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, corpora=RECIPE["corpora"],
                          images=RECIPE["images"])
     split = bundle.split.name
+    write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
     image = recipe_config("image-cnn")
     runs = {"image": layout.run_dir("image-cnn", seed, split, "image", image_split(image)),
             "audio": layout.run_dir("audio-cnn", seed, split)}
