@@ -4,9 +4,6 @@ import concurrent.futures
 import io
 import json
 import shutil
-import socket
-import threading
-import time
 import urllib.request
 
 import numpy as np
@@ -16,6 +13,7 @@ from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw
 
 from digitfusion.app.server import MAX_REQUEST_BYTES, create_app
+from tests.app.live import serve
 
 
 def png_bytes(size: int = 200) -> bytes:
@@ -72,27 +70,9 @@ def test_oversized_request_is_refused(client):
     assert response.status_code == 413
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(tiny_model):
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(tiny_model), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(tiny_model)
 
 
 def post(url: str, image: bytes, audio: bytes) -> dict:

@@ -4,15 +4,13 @@ uploads for the others), the profile kept in sessionStorage, used by later answe
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from digitfusion.app.server import create_app
+from tests.app.live import serve
 
 SPEAKER = "theo"
 
@@ -71,27 +69,9 @@ def test_bad_profiles_and_empty_enrolment_are_400_with_one_line(client, profile_
     assert broken.status_code == 400 and "3.wav" in broken.json()["error"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(model_dir):
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(model_dir), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    yield from serve(model_dir)
 
 
 def test_enrol_panel_in_chromium(live_server, real_root, tmp_path):
