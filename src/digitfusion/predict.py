@@ -9,8 +9,6 @@ when a person's profile (digitfusion enrol) adapted the answer.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from pathlib import Path
 
@@ -20,7 +18,7 @@ from digitfusion.decision import UNCALIBRATED, decide, voiced_seconds, voicing_c
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner, softmax
 from digitfusion.features.mel import LogMelParams
-from digitfusion.files import os_reason
+from digitfusion.files import csv_rows, resolve_relative
 from digitfusion.inputs import AudioSource, ImageSource, prepare_audio, prepare_image, prepare_inputs
 
 __all__ = ["answer", "batch_rows", "predict_files", "prepare_audio", "prepare_image"]
@@ -81,41 +79,11 @@ def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str |
     line numbers are the CSV's own (blank lines and quoted line breaks counted).
     """
     path = Path(csv_path)
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
-        raise DigitfusionError(path, "no such batch CSV") from None
-    except IsADirectoryError:
-        raise DigitfusionError(path, "is a directory, expected a batch CSV") from None
-    except (OSError, ValueError) as err:  # permission denied, a parent that is not a folder, a NUL byte...
-        raise DigitfusionError(path, f"batch CSV cannot be read ({os_reason(err)})") from None
-    try:
-        content = text.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise DigitfusionError(path, f"batch CSV is not UTF-8 text (byte {err.start})") from None
-    if not content.strip():
-        raise DigitfusionError(path, "batch CSV is empty (expected a header `image,audio` and one row per item)")
-    reader = csv.reader(io.StringIO(content, newline=""))
     rows = []
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-        if not {"image", "audio"} <= set(header):
-            raise DigitfusionError(path, "batch CSV needs a header with `image` and `audio` columns")
-        columns = header.index("image"), header.index("audio")
-        base = path.parent
-        for row in reader:
-            if not any(cell.strip() for cell in row) and len(row) <= 1:
-                continue  # a blank line
-            cells = [row[i] if i < len(row) else "" for i in columns]
-            rows.append((reader.line_num, _resolve(cells[0], base), _resolve(cells[1], base)))
-    except csv.Error as err:
-        raise DigitfusionError(f"{path}:{reader.line_num}", f"not a valid CSV line ({err})") from None
+    for line, header, row in csv_rows(path, "batch CSV", ("image", "audio"),
+                                      "expected a header `image,audio` and one row per item"):
+        image, audio = (row[i] if i < len(row) else "" for i in (header.index("image"), header.index("audio")))
+        rows.append((line, resolve_relative(image, path.parent), resolve_relative(audio, path.parent)))
     return rows
 
 
-def _resolve(value: str | None, base: Path) -> str | None:
-    """Relative paths in a batch CSV are relative to the CSV's folder."""
-    if value is None or not value.strip():
-        return None
-    path = Path(value.strip())
-    return str(path if path.is_absolute() else base / path)

@@ -5,8 +5,6 @@ Every row is read and every file decoded before anything is written; the profile
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,7 @@ from digitfusion.enrol.profile import EMBEDDINGS, Profile
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
 from digitfusion.features.mel import LogMelParams
-from digitfusion.files import os_reason
+from digitfusion.files import csv_rows, resolve_relative
 from digitfusion.inputs import prepare_audio, prepare_image
 
 
@@ -29,19 +27,6 @@ class Example:
     image: str | None
     audio: str | None
     label: int
-
-
-def read_text(path: Path, kind: str) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise DigitfusionError(path, f"no such {kind}") from None
-    except IsADirectoryError:
-        raise DigitfusionError(path, f"is a directory, expected an {kind}") from None
-    except UnicodeDecodeError as err:
-        raise DigitfusionError(path, f"{kind} is not UTF-8 text (byte {err.start})") from None
-    except (OSError, ValueError) as err:
-        raise DigitfusionError(path, f"{kind} cannot be read ({os_reason(err)})") from None
 
 
 def parse_label(value: str, where: str) -> int:
@@ -54,39 +39,22 @@ def parse_label(value: str, where: str) -> int:
 def csv_examples(csv_path: str | os.PathLike) -> list[Example]:
     """Rows of an enrolment CSV (header `image,audio,label`; paths relative to the CSV's folder)."""
     path = Path(csv_path)
-    content = read_text(path, "enrolment CSV")
-    if not content.strip():
-        raise DigitfusionError(path, "enrolment CSV is empty (expected a header `image,audio,label` and rows)")
-    reader = csv.reader(io.StringIO(content, newline=""))
     examples = []
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-        if not {"image", "audio", "label"} <= set(header):
-            raise DigitfusionError(path, "enrolment CSV needs a header with `image`, `audio` and `label` columns")
-        columns = [header.index(name) for name in ("image", "audio", "label")]
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue  # a blank line
-            where = f"{path}:{reader.line_num}"
-            if len(row) != len(header):
-                raise DigitfusionError(where, f"has {len(row)} fields, the header has {len(header)}")
-            image, audio, label = (row[i].strip() for i in columns)
-            if not image and not audio:
-                raise DigitfusionError(where, "gives neither an image nor a recording")
-            examples.append(Example(where, resolve(image, path.parent), resolve(audio, path.parent),
-                                    parse_label(label, where)))
-    except csv.Error as err:
-        raise DigitfusionError(f"{path}:{reader.line_num}", f"not a valid CSV line ({err})") from None
+    for line, header, row in csv_rows(path, "enrolment CSV", ("image", "audio", "label"),
+                                      "expected a header `image,audio,label` and rows"):
+        if not any(cell.strip() for cell in row):
+            continue  # a row of empty cells
+        where = f"{path}:{line}"
+        if len(row) != len(header):
+            raise DigitfusionError(where, f"has {len(row)} fields, the header has {len(header)}")
+        image, audio, label = (row[header.index(name)].strip() for name in ("image", "audio", "label"))
+        if not image and not audio:
+            raise DigitfusionError(where, "gives neither an image nor a recording")
+        examples.append(Example(where, resolve_relative(image, path.parent), resolve_relative(audio, path.parent),
+                                parse_label(label, where)))
     if not examples:
         raise DigitfusionError(path, "enrolment CSV has no example rows")
     return examples
-
-
-def resolve(value: str, base: Path) -> str | None:
-    if not value:
-        return None
-    candidate = Path(value)
-    return str(candidate if candidate.is_absolute() else base / candidate)
 
 
 def folder_examples(folder: str | os.PathLike) -> list[Example]:
