@@ -5,11 +5,20 @@ import pytest
 import soundfile as sf
 
 from digitfusion.decision import voiced_seconds
-from digitfusion.evaluation.abstention import FLAGGED_RIGHT, VOICING_GRID, fit_temperature, unsure_threshold, voicing
+from digitfusion.evaluation.abstention import (
+    FLAGGED_RIGHT,
+    VOICING_GRID,
+    expected_calibration_error,
+    fit_temperature,
+    unsure_threshold,
+    validation_side,
+    voicing,
+)
 from digitfusion.evaluation.coverage import curve, shares
 from digitfusion.evaluation.nondigit import GLYPHS, SYLLABLES, VOICES, WORDS, make_audio, make_images
 from digitfusion.features.mel import LogMelParams
 from digitfusion.inputs import prepare_audio, prepare_image
+from digitfusion.training.config import TrainConfig
 
 
 def test_fit_temperature_recovers_the_generating_one():
@@ -31,6 +40,19 @@ def test_unsure_threshold_flags_at_most_half_a_percent_of_right_answers():
     assert flagged_right == FLAGGED_RIGHT * 10_000 and np.all(conf[~right] < threshold)
 
 
+def test_the_fitted_temperature_lowers_the_calibration_error_of_overconfident_logits():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 4000)
+    noisy = rng.normal(size=(4000, 10)) * 2 + 3 * np.eye(10)[labels]  # right ~80 % of the time
+    overconfident = 5 * noisy
+    before = expected_calibration_error(overconfident, labels)
+    after = expected_calibration_error(overconfident, labels, fit_temperature(overconfident, labels))
+    assert before > 0.1 and after < before / 3
+    certain = 100 * np.eye(10)[labels]
+    assert expected_calibration_error(certain, labels) < 1e-6  # always right at confidence 1
+    assert expected_calibration_error(certain, (labels + 1) % 10) > 0.99  # always wrong at confidence 1
+
+
 def test_unsure_threshold_counts_the_right_answers_already_flagged():
     conf, right = np.linspace(0.9, 1.0, 1000), np.ones(1000, bool)
     assert unsure_threshold(conf, right, 2, 1000) == conf[3]  # budget 5, 2 spent elsewhere: 3 more
@@ -41,7 +63,8 @@ def test_unsure_threshold_counts_the_right_answers_already_flagged():
 def test_voicing_keeps_noisy_validation_speech_and_rejects_noise(real_root):
     rng = np.random.default_rng(1)
     odd = np.stack([rng.normal(0, 0.1, 8000), np.cumsum(rng.normal(size=8000)) / 300, np.full(8000, 1e-3)])
-    chosen = voicing(real_root, "official", 0, odd, np.array(["noise", "noise", "empty"]))
+    val = validation_side(real_root, TrainConfig(model="concat", modality="pair"))
+    chosen = voicing(val, 0, odd, np.array(["noise", "noise", "empty"]))
     assert chosen["correlation"] in VOICING_GRID
     assert chosen["threshold"] > voiced_seconds(odd, correlation=chosen["correlation"]).max()
     assert chosen["validation speech kept"]["0"] >= 0.9, chosen  # the 0 dB degraded protocol

@@ -17,6 +17,8 @@ def test_export_writes_a_checked_folder(tiny_model):
                                                       "checksums.json"}
     card = (tiny_model / "model_card.md").read_text()
     assert "Limits" in card and "max |logit difference|" in card
+    assert "- fsdd: " in card and "- mnist: " in card and "licence CC BY-SA 4.0" in card
+    assert "| head | temperature | ECE % before | ECE % after |" in card
 
 
 def test_parity_with_pytorch_on_real_pairs(tiny_pipeline, real_root, tmp_path):
@@ -111,3 +113,5 @@ def test_export_stores_the_abstention_calibration(tiny_model):
     assert set(cal["reject"]) == {"image_energy", "audio_energy", "audio_voiced"}
     assert all(np.isfinite(v) for v in cal["reject"].values())
     assert cal["chosen_on"]["non-digit images"] > 50 and cal["chosen_on"]["non-digit recordings"] > 50
+    assert set(cal["ece"]) == cases and all(0.0 <= e[k] <= 1.0 for e in cal["ece"].values() for k in e)
+    assert cal["chosen_on"]["corpora"] == ["fsdd"] and set(cal["chosen_on"]["validation recordings"]) == {"fsdd"}

@@ -69,3 +69,7 @@ def test_executes_top_to_bottom_with_a_result_in_every_section(tiny_pipeline, tm
     closing = "".join(o.get("text", "") for c in executed[CLOSING] for o in c.get("outputs", []))
     assert "Executed top to bottom in" in closing and str(tiny_pipeline) in closing
     assert (tiny_pipeline / "notebook-model" / "model.onnx").is_file()  # section 5 exported the tiny pipeline
+    assert (tiny_pipeline / "notebook-model-speaker" / "model.onnx").is_file()  # and its speaker fold, to enrol
+    enrolment = "".join(o.get("data", {}).get("text/markdown", "") for c in executed["## 5."]
+                        for o in c.get("outputs", []))
+    assert "with the profile %" in enrolment and "never heard by this model" in enrolment

@@ -1,9 +1,11 @@
 """Choose the abstention calibration of an exported model on validation data only.
 
-In-distribution: the protocol's validation pairs (MNIST validation images, FSDD validation recordings).
+In-distribution: the validation pairs of the model's own split and corpora (its config: every corpus the model
+learnt from, so an outside corpus's voices are not taken for strangers; train-only corpora have no validation).
 Out-of-distribution: the "threshold" half of the generated non-digit set (evaluation/nondigit.py); the
 "held-out" half is never read here. Chosen, in order:
-  1. a temperature per head (image, audio, fused with both / image only / audio only): least NLL on validation;
+  1. a temperature per head (image, audio, fused with both / image only / audio only): least NLL on validation,
+     with each head's expected calibration error before and after (the model card's table);
   2. the speech check (voiced seconds): for each frame test in VOICING_GRID, the threshold just above every
      noise and empty recording of the threshold half; kept the test that keeps the most validation speech at
      the degraded protocol's SNRs (the worst of clean, 20, 10, 5, 0 dB; -5 dB reported, not chosen on);
@@ -16,6 +18,7 @@ The result is the dict decision.py reads (preprocessing.json["abstention"]).
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,15 +100,15 @@ def unsure_threshold(conf_ok: np.ndarray, right_ok: np.ndarray, right_flagged: i
     return float(right_conf[budget])  # below it: `budget` right answers, the flagged allowance
 
 
-def voicing(root: Path, protocol: str, seed: int, odd_clips: np.ndarray, odd_kinds: np.ndarray) -> dict:
+def voicing(val, seed: int, odd_clips: np.ndarray, odd_kinds: np.ndarray) -> dict:
     """The speech check: frame test and seconds threshold (module docstring, step 2), with the share of
-    validation speech kept at each SNR and of the threshold half's noise/empty recordings rejected."""
+    validation speech (`val`: the validation Side) kept at each SNR and of the threshold half's noise/empty
+    recordings rejected."""
     import torch
 
-    from digitfusion.data.bundle import load_bundle
     from digitfusion.evaluation.conditions import noisy_waves
 
-    waves = torch.from_numpy(load_bundle(root, protocol, seed=seed)["val"].waves)
+    waves = torch.from_numpy(val.waves)
     noisy = {snr: noisy_waves(waves, snr, seed).numpy() for snr in REPORTED_SNRS}
     silent = np.isin(odd_kinds, SILENCE_KINDS)
     best = None
@@ -120,12 +123,18 @@ def voicing(root: Path, protocol: str, seed: int, odd_clips: np.ndarray, odd_kin
     return best
 
 
-def validation_sets(root: Path, protocol: str, seed: int, draws: int = PAIR_DRAWS) -> dict[str, Batch]:
-    """The validation pairs as three batches: both present, image only, audio only. Each validation image is
-    paired `draws` times with a recording of its digit (fixed by the seed): validation sides are small."""
+def validation_side(root: Path, config):
+    """The validation Side of a (fused) training config: its split protocol, holdout, seed, corpora, sources."""
     from digitfusion.data.bundle import load_bundle
 
-    val = load_bundle(root, protocol, seed=seed)["val"]
+    return load_bundle(root, config.protocol, config.holdout, config.seed, corpora=config.corpus,
+                       images=config.images)["val"]
+
+
+def validation_sets(val, seed: int, draws: int = PAIR_DRAWS) -> dict[str, Batch]:
+    """The validation pairs (`val`: the validation Side) as three batches: both present, image only, audio only.
+    Each validation image is paired `draws` times with a recording of its digit (fixed by the seed): validation
+    sides are small."""
     pairs = np.concatenate([val.pairs(seed * 1000 + draw) for draw in range(draws)])
     images, clips = val.images.numpy()[pairs[:, 0]], val.waves[pairs[:, 1]]
     labels = val.image_labels.numpy()[pairs[:, 0]]
@@ -160,23 +169,40 @@ def _prepared(paths: list[Path], prepare, shape: tuple) -> tuple[np.ndarray, np.
     return np.stack(arrays), np.array(refused)
 
 
-def calibrate(runner, root: Path, protocol: str = "official", seed: int = 0) -> dict:
-    """The abstention calibration of `runner`'s model (see the module docstring)."""
-    params = LogMelParams(**runner.preprocessing["audio"])
-    val = validation_sets(root, protocol, seed)
+def expected_calibration_error(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:
+    """ECE (15 equal-width confidence bins, torchmetrics' definition) of softmax(logits / temperature)."""
+    import torch
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
+    probs = torch.softmax(torch.from_numpy(logits / temperature).double(), dim=1)
+    return float(multiclass_calibration_error(probs, torch.from_numpy(labels), num_classes=probs.shape[1],
+                                              n_bins=15, norm="l1"))
+
+
+def calibrate(runner, root: Path, config) -> dict:
+    """The abstention calibration of `runner`'s model (see the module docstring); `config`: the fused run's
+    TrainConfig (its split, seed and corpora give the validation side)."""
+    params, seed = LogMelParams(**runner.preprocessing["audio"]), config.seed
+    side = validation_side(root, config)
+    val = validation_sets(side, seed)
     with tempfile.TemporaryDirectory() as tmp:
         odd = non_digit_sets(Path(tmp), "threshold", params)
-    speech = voicing(root, protocol, seed, odd["audio only"].clips, odd["audio only"].kinds)
+    speech = voicing(side, seed, odd["audio only"].clips, odd["audio only"].kinds)
     val_out = {case: run_batch(runner, batch, speech["correlation"]) for case, batch in val.items()}
     labels = val["both"].labels
     temperature = {"image": fit_temperature(val_out["image only"]["image_logits"], labels),
                    "audio": fit_temperature(val_out["audio only"]["audio_logits"], labels),
                    **{case: fit_temperature(val_out[case]["fused_logits"], labels) for case in CASES}}
+    head_logits = {"image": val_out["image only"]["image_logits"], "audio": val_out["audio only"]["audio_logits"],
+                   **{case: val_out[case]["fused_logits"] for case in CASES}}
+    ece = {head: {"before": expected_calibration_error(logits, labels),
+                  "after": expected_calibration_error(logits, labels, temperature[head])}
+           for head, logits in head_logits.items()}
     reject = {f"{kind}_energy": float(np.quantile(energy(val_out[case][f"{kind}_logits"], temperature[kind]),
                                                   REJECT_QUANTILE))
               for kind, case in (("image", "image only"), ("audio", "audio only"))}
     reject["audio_voiced"] = speech["threshold"]
-    cal = {"temperature": temperature, "reject": reject, "voicing": speech,
+    cal = {"temperature": temperature, "ece": ece, "reject": reject, "voicing": speech,
            "unsure": dict.fromkeys(("image", "audio", *CASES), 0.0)}
     for kind, case in (("image", "image only"), ("audio", "audio only")):
         cal["unsure"][kind] = _head_threshold(kind, cal, val_out[case], labels)
@@ -184,7 +210,10 @@ def calibrate(runner, root: Path, protocol: str = "official", seed: int = 0) -> 
         status, digit, conf = verdicts(val_out[case], val[case], cal)
         ok, right = status == "ok", digit == labels
         cal["unsure"][case] = unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))
-    cal["chosen_on"] = {"validation pairs": int(len(labels)), "protocol": protocol, "seed": seed,
+    cal["chosen_on"] = {"validation pairs": int(len(labels)), "protocol": config.protocol,
+                        "holdout": config.holdout, "seed": seed, "corpora": list(config.corpus),
+                        "images": list(config.images),
+                        "validation recordings": dict(sorted(Counter(side.audio_corpus).items())),
                         "non-digit images": int(len(odd["image only"].refused)),
                         "non-digit recordings": int(len(odd["audio only"].refused)),
                         "reject quantile": REJECT_QUANTILE, "right answers flagged at most": FLAGGED_RIGHT}

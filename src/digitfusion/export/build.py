@@ -23,13 +23,14 @@ from digitfusion.models.registry import default_export, fusion_names
 from digitfusion.models.registry import fusion as fusion_spec
 from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
+from digitfusion.training.config import TrainConfig
 from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
 
 
-def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path, str]:
-    """The fused model with its encoders, its split folder, and the fused run's config hash."""
+def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path, TrainConfig]:
+    """The fused model with its encoders, its split folder, and the fused run's config."""
     if not fusion_spec(name).exportable:
         raise DigitfusionError(name, f"cannot be exported (choose a trained fusion: "
                                      f"{', '.join(fusion_names(trained=True))})")
@@ -40,7 +41,7 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    return ExportedModel(fused, image, audio).eval(), folder, config.digest()
+    return ExportedModel(fused, image, audio).eval(), folder, config
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -61,12 +62,27 @@ def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strat
     return {"pairs": n, "max_abs_diff": worst, "tolerance": PARITY_TOLERANCE, "strategy": strategy}
 
 
-DATA_CARD = """## Data (licences and citations)
-- Images: MNIST (LeCun, Cortes & Burges, 1998; <http://yann.lecun.com/exdb/mnist/>), IDX files as published;
-  licence CC BY-SA 3.0. LeCun, Y., Bottou, L., Bengio, Y. & Haffner, P. (1998). Gradient-based learning applied
-  to document recognition. Proc. IEEE 86(11).
-- Audio: Free Spoken Digit Dataset (Jackson, Z. et al., <https://github.com/Jakobovski/free-spoken-digit-dataset>,
-  release v1.0.10 recordings), licence CC BY-SA 4.0."""
+def data_card(config: TrainConfig) -> str:
+    """Each corpus and image source the model learnt from, with its licence and citation."""
+    from digitfusion.data.corpora import get_corpus
+    from digitfusion.data.images import get_source
+
+    sources = [get_source(name) for name in config.images] + [get_corpus(name) for name in config.corpus]
+    lines = [f"- {s.name}: {s.citation}; <{s.url}>; licence {s.licence}." for s in sources]
+    return "## Data (licences and citations)\n" + "\n".join(lines)
+
+
+def calibration_card(calibration: dict | None) -> str:
+    """The confidence calibration chosen on validation: temperature and expected calibration error per head."""
+    if not calibration or "ece" not in calibration:
+        return "(not calibrated: exported without the abstention calibration)"
+    rows = [f"| {head} | {calibration['temperature'][head]:.3f} | {100 * ece['before']:.2f} | "
+            f"{100 * ece['after']:.2f} |" for head, ece in calibration["ece"].items()]
+    chosen = calibration["chosen_on"]
+    return (f"Temperature scaling per head, chosen on {chosen['validation pairs']} validation pairs (protocol "
+            f"`{chosen['protocol']}`, seed {chosen['seed']}; corpora {', '.join(chosen.get('corpora', ['fsdd']))}); "
+            "ECE = expected calibration error (15 equal-width bins of confidence), on those validation pairs:\n\n"
+            "| head | temperature | ECE % before | ECE % after |\n|---|---|---|---|\n" + "\n".join(rows))
 
 
 def trained_on(folder: Path, strategy: str) -> str:
@@ -88,7 +104,7 @@ def trained_on(folder: Path, strategy: str) -> str:
 
 
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
-               config_hash: str = "") -> str:
+               config: TrainConfig, calibration: dict | None = None) -> str:
     results_path = folder / "evaluation" / "results.json"
     figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
     summary_path = folder / strategy / "summary.json"
@@ -105,7 +121,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
     return f"""# digitfusion model card
 
 **Strategy:** `{strategy}` fusion of an image CNN and an audio CNN (log-mel front end inside the graph).
-**Trained on:** protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config_hash}` (rebuilt
+**Trained on:** protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config.digest()}` (rebuilt
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
 
@@ -118,8 +134,11 @@ the same digit are paired at random in every epoch:
 - Image: any photo or drawing of one digit; converted the MNIST way (grayscale, inverted if dark ink on light
   paper, cropped to the ink, fit in 20x20, centre of mass at the centre of 28x28).
 - Audio: any rate / channels / sample format; mixed to mono, resampled to 8 kHz, silence trimmed, centred in 1 s.
-- Either may be absent: the model answers from the other (an intermediate fusion with its per-modality head
-  for the present one, see the 'missing' columns above).
+- Either may be absent: the model answers from the other (an intermediate fusion answers with its per-modality
+  head for the present one).
+
+## Confidence calibration
+{calibration_card(calibration)}
 
 ## Limits
 - It learnt from the voices and hands counted above; voices unlike them (children, other languages, far-field or
@@ -127,7 +146,7 @@ the same digit are paired at random in every epoch:
 - One digit per image and per recording; recordings longer than 1 s after trimming keep their central second.
 - MNIST-style handwriting: printed fonts and unusual styles may be misread.
 
-{DATA_CARD}
+{data_card(config)}
 
 ## Export check
 onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit difference|:
@@ -139,11 +158,13 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
                  seed: int = 0, fusion: str | None = None, expected_hash: str | None = None,
                  calibrate=None) -> dict:
     """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused.
-    `calibrate(runner, root, protocol, seed) -> dict` (evaluation.abstention.calibrate, passed in by the caller:
-    export does not import evaluation) stores the abstention calibration in the folder."""
+    `calibrate(runner, root, config) -> dict` (evaluation.abstention.calibrate, passed in by the caller: export
+    does not import evaluation) stores the abstention calibration in the folder, chosen on the validation side
+    of the fused run's own split and corpora."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
-    model, folder, config_hash = load_parts(pipeline, split, seed, fusion)
+    model, folder, config = load_parts(pipeline, split, seed, fusion)
+    config_hash = config.digest()
     if expected_hash is not None and config_hash != expected_hash:
         raise DigitfusionError(folder / fusion, f"config {config_hash} is not the shipped model's recipe "
                                                 f"{expected_hash} (rebuild it with `make model`)")
@@ -159,10 +180,11 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
         result = parity(model, tmp, root, seed, strategy)
         if max(result["max_abs_diff"].values()) >= PARITY_TOLERANCE:
             raise DigitfusionError(out, f"ONNX and PyTorch disagree: {result['max_abs_diff']}")
-        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config_hash))
+        calibration = calibrate(ExportedRunner(tmp), root, config) if calibrate is not None else None
+        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config, calibration))
         write_checksums(tmp)
-        if calibrate is not None:
-            add_abstention(tmp, calibrate(ExportedRunner(tmp), root, protocol, seed))
+        if calibration is not None:
+            add_abstention(tmp, calibration)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)

@@ -48,6 +48,7 @@ class TrainConfig:
                                                               "vtlp"])
     noise_snr_db: list[float] = field(default_factory=lambda: [5.0, 40.0])  # range of the "noise" augmentation
     augment_p: float = 0.8  # probability that each augmentation is applied to a given sample
+    corpus_weights: dict = field(default_factory=dict)  # {speech corpus: share of its clips per epoch} (sampling.py)
     modality_dropout: float = 0.0  # fused models: probability that a training pair loses one modality
     modality_loss_weight: float = 0.0  # intermediate fusions: weight of their per-modality heads' loss
     model_kwargs: dict = field(default_factory=dict)
@@ -74,6 +75,8 @@ class TrainConfig:
         # What a model does not read does not change it: an image model is the same whatever the speech corpora,
         # an audio model whatever the image sources (so adding a corpus does not retrain the image CNN).
         data.pop({"image": "corpus", "audio": "images"}.get(self.modality, ""), None)
+        if not self.corpus_weights or self.modality == "image":  # added later: configs without weights keep their hash
+            data.pop("corpus_weights")
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}

@@ -42,13 +42,21 @@ class PairDataset(Dataset):
     """(image, audio, label) pairs of one side. Fixed `pairs` [N, 2] for evaluation; without them, the
     pairs are re-drawn at every `set_epoch` from this side's images x recordings of the same digit."""
 
-    def __init__(self, side: Side, seed: int, pairs: np.ndarray | None = None, with_waves: bool = False):
+    def __init__(self, side: Side, seed: int, pairs: np.ndarray | None = None, with_waves: bool = False,
+                 audio_rows=None):
         self.side, self.seed, self.with_waves = side, seed, with_waves
+        self.audio_rows = audio_rows  # epoch -> the recordings this epoch pairs from (training/sampling.py)
         self.fixed = pairs is not None
         self.pairs = torch.as_tensor(pairs if self.fixed else self._draw(0), dtype=torch.long)
 
     def _draw(self, epoch: int) -> np.ndarray:
-        return train_pairs(self.side.image_labels.numpy(), self.side.audio_labels.numpy(), self.seed, epoch)
+        audio_labels = self.side.audio_labels.numpy()
+        if self.audio_rows is None:
+            return train_pairs(self.side.image_labels.numpy(), audio_labels, self.seed, epoch)
+        kept = self.audio_rows(epoch)
+        pairs = train_pairs(self.side.image_labels.numpy(), audio_labels[kept], self.seed, epoch)
+        pairs[:, 1] = kept[pairs[:, 1]]
+        return pairs
 
     def set_epoch(self, epoch: int) -> None:
         if not self.fixed:
@@ -69,8 +77,10 @@ class PairDataset(Dataset):
         return {key: value[0] for key, value in self.__getitems__([index]).items()}
 
 
-def side_dataset(side: Side, modality: str, seed: int, train: bool, with_waves: bool = False) -> Dataset:
-    """The dataset a model of `modality` (image | audio | pair) reads from one side."""
+def side_dataset(side: Side, modality: str, seed: int, train: bool, with_waves: bool = False,
+                 audio_rows=None) -> Dataset:
+    """The dataset a model of `modality` (image | audio | pair) reads from one side; `audio_rows` (epoch -> rows,
+    training pairs only) restricts the recordings an epoch pairs from."""
     if modality == "image":
         return ArrayDataset(image=side.images, label=side.image_labels)
     if modality == "audio":
@@ -78,32 +88,39 @@ def side_dataset(side: Side, modality: str, seed: int, train: bool, with_waves: 
         if with_waves and side.waves is not None:
             arrays["wave"] = torch.from_numpy(side.waves)
         return ArrayDataset(**arrays)
-    return PairDataset(side, seed, pairs=None if train else side.pairs(seed), with_waves=with_waves)
+    return PairDataset(side, seed, pairs=None if train else side.pairs(seed), with_waves=with_waves,
+                       audio_rows=audio_rows if train else None)
 
 
 class EpochShuffle(Sampler[int]):
     """A shuffle fixed by (seed, epoch), not by how many epochs this process has run: Lightning calls
-    `set_epoch` before each epoch, so a run resumed at epoch k sees the order an uninterrupted run saw."""
+    `set_epoch` before each epoch, so a run resumed at epoch k sees the order an uninterrupted run saw. With `rows`
+    (epoch -> dataset rows, training/sampling.py) an epoch walks those rows instead of all of them."""
 
-    def __init__(self, size: int, seed: int):
-        self.size, self.seed, self.epoch = size, seed, 0
+    def __init__(self, size: int, seed: int, rows=None):
+        self.size, self.seed, self.epoch, self.rows = size, seed, 0, rows
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __iter__(self):
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
-        return iter(torch.randperm(self.size, generator=generator).tolist())
+        if self.rows is None:
+            return iter(torch.randperm(self.size, generator=generator).tolist())
+        rows = self.rows(self.epoch)
+        return iter(rows[torch.randperm(len(rows), generator=generator).numpy()].tolist())
 
     def __len__(self) -> int:
-        return self.size
+        return self.size if self.rows is None else len(self.rows(0))
 
 
-def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, on_gpu: bool = False) -> DataLoader:
+def loader(dataset: Dataset, batch_size: int, shuffle: bool, seed: int, on_gpu: bool = False,
+           rows=None) -> DataLoader:
     """Batches in the main process on CPU (bit-identical runs); on a GPU, pinned memory (asynchronous copies to the
     device) and worker processes. A dataset re-drawn at every epoch (training pairs) stays in the main process: a
-    worker holds a copy made when the epoch's iterator starts, which may predate `set_epoch`."""
-    sampler = EpochShuffle(len(dataset), seed) if shuffle else None
+    worker holds a copy made when the epoch's iterator starts, which may predate `set_epoch`. `rows`: see
+    EpochShuffle."""
+    sampler = EpochShuffle(len(dataset), seed, rows) if shuffle else None
     workers = min(4, os.cpu_count() or 1) if on_gpu and not hasattr(dataset, "set_epoch") else 0
     # An own generator: without one, every new iterator draws its base seed from the global RNG, and after a
     # resume the iterator is created at another moment than in an uninterrupted run (dropout would differ).

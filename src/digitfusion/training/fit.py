@@ -32,6 +32,7 @@ from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.data import loader, side_dataset
 from digitfusion.training.faults import fault_callbacks
 from digitfusion.training.module import LitClassifier
+from digitfusion.training.sampling import check_weights, epoch_sampler
 
 log = logging.getLogger("digitfusion")
 
@@ -92,11 +93,14 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     params = front_end_params(config.features)
     bundle = bundle or load_bundle(data_root, config.protocol, config.holdout, config.seed, params=params,
                                    corpora=config.corpus, images=config.images)
+    check_weights(config.corpus_weights, config.corpus)
     counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params, bundle["train"].images)
     needs_waves = augmenter is not None and augmenter.config.needs_waves
-    train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves)
+    audio_rows = epoch_sampler(bundle["train"].audio_corpus, config.corpus_weights, config.seed)
+    train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves,
+                             audio_rows=audio_rows)
     val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
     lit = LitClassifier(model, config, augmenter)
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val_loss", mode="min",
@@ -116,7 +120,8 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
         clear_previous_run(run_dir)
     start = time.perf_counter()
     on_gpu = isinstance(trainer.accelerator, CUDAAccelerator)  # then batches load in workers, into pinned memory
-    trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed, on_gpu),
+    rows = audio_rows if config.modality == "audio" else None  # pairs draw from audio_rows themselves
+    trainer.fit(lit, loader(train_set, config.batch_size, True, config.seed, on_gpu, rows),
                 loader(val_set, 512, False, config.seed, on_gpu), ckpt_path="last" if resume else None,
                 weights_only=True)  # a checkpoint is never unpickled beyond tensors and plain values
     seconds = time.perf_counter() - start
