@@ -37,6 +37,7 @@ from enrol_simulation import (  # noqa: E402
     HARM_ALLOWED,
     KS,
     choose,
+    corpus_clips,
     fold_embeddings,
     grid,
     speech_commands,
@@ -47,6 +48,7 @@ from enrol_simulation import (  # noqa: E402
 
 from digitfusion.atomic import write_text  # noqa: E402
 from digitfusion.enrol.methods import METHODS, MethodParams  # noqa: E402
+from digitfusion.training.config import TrainConfig  # noqa: E402
 
 
 def fold_folders(folds: Path) -> list[Path]:
@@ -64,11 +66,15 @@ def loso(folds: Path, root: Path) -> dict:
         raise SystemExit(f"no fold model under {folds}/seed*/speaker-*/audio-cnn")
     for folder in found:
         holdout, seed = folder.name.removeprefix("speaker-"), int(folder.parent.name.removeprefix("seed"))
-        bundle = load_bundle(root, "speaker", holdout, seed)
-        val, test = fold_embeddings(folder, bundle["val"]), fold_embeddings(folder, bundle["test"])
-        others = {"training speakers": fold_embeddings(folder, subsample(bundle["train"], 4)),
+        # The fold's own split and corpora (a fold of every corpus validates on some speakers of each: its FSDD
+        # validation speaker is the one enrolled in simulation, its FSDD training speakers are the others).
+        config = TrainConfig.load(folder / "audio-cnn" / "config.json")
+        bundle = load_bundle(root, config.protocol, config.holdout, seed, corpora=config.corpus)
+        val, test = (fold_embeddings(folder, corpus_clips(bundle[side])) for side in ("val", "test"))
+        others = {"training speakers": fold_embeddings(folder, subsample(corpus_clips(bundle["train"]), 4)),
                   "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params))}
-        fold = {"val_speaker": bundle.split.val_speaker, "model": test["model"], "grids": {}, "rows": {},
+        fsdd_val = ",".join(v for v in bundle.split.val_speaker.split(",") if v.startswith("fsdd.") or "." not in v)
+        fold = {"val_speaker": fsdd_val, "model": test["model"], "grids": {}, "rows": {},
                 "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
         for method in METHODS:
             fold["grids"][method] = grid(val, others, method)

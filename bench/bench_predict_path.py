@@ -35,6 +35,7 @@ from digitfusion.paths import require_data_root
 
 SEGMENT_RATE = 16_000
 STATUSES: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # batch name -> status -> rows
+REASONS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # batch name -> reason -> rows
 # The `digitfusion` console script, run by this interpreter (so this checkout's sources answer).
 CLI = [sys.executable, "-c", "import sys; from digitfusion.cli import main; sys.exit(main())"]
 
@@ -82,6 +83,8 @@ def through_predict(model: Path, rows: list[tuple[str, str]], folder: Path, name
         answer = json.loads(line)
         answers[answer["line"]] = int(np.argmax(answer["probabilities"]))
         STATUSES[name][answer.get("status", "ok")] += 1
+        if answer.get("reason"):
+            REASONS[name][answer["reason"]] += 1
     return [answers.get(i + 2) for i in range(len(rows))]  # CSV line 1 is the header
 
 
@@ -127,6 +130,8 @@ def main() -> int:
     lines += [f"| {' | '.join(row)} |" for row in table]
     lines += ["", "Statuses (abstention): " + "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(
         counts.items())) for name, counts in STATUSES.items())]
+    lines += ["Reasons: " + "; ".join(f"{name}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+                                      for name, counts in REASONS.items())]
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -32,7 +32,8 @@ from digitfusion.training.recipe import resolve
 
 VARIANTS = {"affine (preset)": BASELINE_IMAGE, "affine + user-path": BASELINE_IMAGE + ["user-path"],
             "affine + writing": BASELINE_IMAGE + WRITING_OPS,
-            "affine + writing + user-path": BASELINE_IMAGE + WRITING_OPS + ["user-path"]}
+            "affine + writing + user-path": BASELINE_IMAGE + WRITING_OPS + ["user-path"],
+            "affine + user-size": BASELINE_IMAGE + ["user-size"]}
 
 
 def font_digits(per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,6 +49,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--per-digit", type=int, default=30, help="font-drawn validation digits per class")
     parser.add_argument("--out", default="runs/bench-writing")
+    parser.add_argument("--variant", choices=list(VARIANTS), action="append",
+                        help="only these variants (default: every one)")
     args = parser.parse_args()
     root, out = require_data_root(None), Path(args.out)
     setup_logging()
@@ -59,6 +62,8 @@ def main() -> int:
              f"{args.seed})", "", "| variant | ops | MNIST val % | font-drawn val % | mean % |",
              "|---|---|---|---|---|"]
     for label, ops in VARIANTS.items():
+        if args.variant and label not in args.variant:
+            continue
         config = resolve("image-cnn", "leave-corpus-out", args.seed, "demo", images=PEOPLE_IMAGES,
                          holdout=OUTSIDE_WRITERS, overrides={"augment_image": ops})
         run = out / label.replace(" + ", "+").replace(" ", "-")

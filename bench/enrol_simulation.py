@@ -51,6 +51,14 @@ def speech_commands(root: Path, params) -> SimpleNamespace:
     return clip_side(paths, [names.index(p.parent.name) for p in paths], params)
 
 
+def corpus_clips(side, corpus: str = "fsdd") -> SimpleNamespace:
+    """The clips of one corpus of a side (a fold trained on every corpus validates on several)."""
+    rows = [i for i, c in enumerate(side.audio_corpus) if c == corpus]
+    return SimpleNamespace(waves=None if side.waves is None else side.waves[rows], audio=side.audio[rows],
+                           audio_labels=side.audio_labels[rows], audio_paths=[side.audio_paths[i] for i in rows],
+                           audio_corpus=[corpus] * len(rows))
+
+
 def subsample(side, step: int) -> SimpleNamespace:
     return SimpleNamespace(waves=None if side.waves is None else side.waves[::step], audio=side.audio[::step],
                            audio_labels=side.audio_labels[::step], audio_paths=side.audio_paths[::step])

@@ -66,6 +66,17 @@ def test_a_rejected_modality_is_set_aside():
     assert v["status"] == "unsure" and v["reason"] == NO_SPEECH and v["digit"] == 7
 
 
+def test_a_clip_without_pitch_is_speech_when_the_head_is_surer_than_on_any_noise():
+    gated = {**CAL, "reject": {**CAL["reject"], "audio_voiced_confidence": 0.9}}
+    sure, unsure = logits(1, 20), logits(1, 1.5)  # softmax confidence about 1.0 and about 0.35
+    v = decide(outputs(logits(7, 20), sure, sure), False, True, gated, np.array([0.0]))[0]
+    assert v["modalities"]["audio"]["status"] == "ok" and v["digit"] == 1
+    v = decide(outputs(logits(7, 20), unsure, unsure), False, True, gated, np.array([0.0]))[0]
+    assert v["modalities"]["audio"]["reason"] == NO_SPEECH
+    v = decide(outputs(logits(7, 20), sure, sure), False, True, CAL, np.array([0.0]))[0]  # no gate: pitch alone
+    assert v["modalities"]["audio"]["reason"] == NO_SPEECH
+
+
 def test_nothing_digit_like_is_rejected_with_no_digit():
     v = decide(outputs(logits(4, 2), logits(2, 2), logits(4, 2)), True, True, CAL, np.array([0.5]))[0]
     assert (v["status"], v["reason"], v["digit"]) == ("rejected", NOT_A_DIGIT, None)

@@ -75,7 +75,12 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
     probs = calibrated(logits, cal["temperature"][kind])
     confidence = probs.max(axis=-1)
     rejected = energy(logits, cal["temperature"][kind]) < cal["reject"][f"{kind}_energy"]
-    no_speech = (voiced < cal["reject"]["audio_voiced"]) if kind == "audio" else np.zeros(len(logits), bool)
+    no_speech = np.zeros(len(logits), bool)
+    if kind == "audio":
+        # No pitch found is "no speech" unless the audio head is surer than it ever was on noise or silence:
+        # some real voices (breathy, hoarse, badly cut) show little periodicity. Older calibrations: pitch alone.
+        no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
+            confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
     statuses, reasons = [], []
     for quiet, odd, conf in zip(no_speech, rejected, confidence, strict=True):
         if quiet or odd:

@@ -110,7 +110,7 @@ def test_export_stores_the_abstention_calibration(tiny_model):
     assert set(cal["temperature"]) == cases and set(cal["unsure"]) == cases
     assert all(0.05 <= t <= 20.0 for t in cal["temperature"].values())
     assert all(0.0 <= u <= 1.0 + 1e-6 for u in cal["unsure"].values())
-    assert set(cal["reject"]) == {"image_energy", "audio_energy", "audio_voiced"}
+    assert set(cal["reject"]) == {"image_energy", "audio_energy", "audio_voiced", "audio_voiced_confidence"}
     assert all(np.isfinite(v) for v in cal["reject"].values())
     assert cal["chosen_on"]["non-digit images"] > 50 and cal["chosen_on"]["non-digit recordings"] > 50
     assert set(cal["ece"]) == cases and all(0.0 <= e[k] <= 1.0 for e in cal["ece"].values() for k in e)

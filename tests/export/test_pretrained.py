@@ -40,6 +40,9 @@ def test_the_shipped_model_is_small_and_carded():
     assert size <= MAX_SHIPPED_BYTES, f"{size / 1e6:.1f} MB"
     card = (PRETRAINED_DIR / CARD).read_text()
     assert "CC BY-SA 4.0" in card and "MNIST" in card and "Free Spoken Digit Dataset" in card
+    for name in (*RECIPE["corpora"], *RECIPE["images"]):  # every corpus it learnt from, with its licence
+        assert f"\n- {name}: " in card, name
+    assert "| head | temperature | ECE % before | ECE % after |" in card
 
 
 def test_without_model_the_shipped_one_answers(tmp_path, monkeypatch):

@@ -71,3 +71,12 @@ def test_intermediate_fusions_know_their_unimodal_runs_by_hash():
     assert config.init_from["audio_config"] == resolve("audio-cnn").digest()
     gru = resolve(name, encoders={"audio": "audio-gru"}, init_dirs={"image": "a/image-cnn", "audio": "a/gru"})
     assert gru.encoders == {"audio": "audio-gru"} and gru.init_from["audio_config"] == resolve("audio-gru").digest()
+
+
+def test_the_people_size_weighs_only_the_corpora_it_is_given():
+    from digitfusion.training.recipe import PEOPLE_WEIGHTS, resolve
+
+    mixed = resolve("audio-cnn", size="people", corpora=("fsdd", "synthetic"))
+    assert mixed.corpus_weights == PEOPLE_WEIGHTS
+    assert resolve("audio-cnn", size="people", corpora=("fsdd",)).corpus_weights == {}
+    assert resolve("audio-cnn", size="people", corpora=("fsdd", "synthetic")).corpus_weights == PEOPLE_WEIGHTS

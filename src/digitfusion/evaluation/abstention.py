@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.decision import decide, energy, modality_status, voiced_seconds
+from digitfusion.decision import calibrated, decide, energy, modality_status, voiced_seconds
 from digitfusion.errors import DigitfusionError
 from digitfusion.evaluation import nondigit
 from digitfusion.features.mel import LogMelParams
@@ -202,6 +202,7 @@ def calibrate(runner, root: Path, config) -> dict:
                                                   REJECT_QUANTILE))
               for kind, case in (("image", "image only"), ("audio", "audio only"))}
     reject["audio_voiced"] = speech["threshold"]
+    reject["audio_voiced_confidence"] = voiced_confidence_gate(runner, odd["audio only"], speech, temperature["audio"])
     cal = {"temperature": temperature, "ece": ece, "reject": reject, "voicing": speech,
            "unsure": dict.fromkeys(("image", "audio", *CASES), 0.0)}
     for kind, case in (("image", "image only"), ("audio", "audio only")):
@@ -218,6 +219,18 @@ def calibrate(runner, root: Path, config) -> dict:
                         "non-digit recordings": int(len(odd["audio only"].refused)),
                         "reject quantile": REJECT_QUANTILE, "right answers flagged at most": FLAGGED_RIGHT}
     return cal
+
+
+def voiced_confidence_gate(runner, odd: Batch, speech: dict, temperature: float) -> float:
+    """The calibrated audio confidence above which a clip without pitch is still speech: just above the most
+    confident answer the audio head gave to a noise or empty recording of the threshold half that failed the pitch
+    check (so each of them stays "no speech"); 1.0+ (never) when there is none."""
+    out = run_batch(runner, odd, speech["correlation"])
+    failing = (out["voiced"] < speech["threshold"]) & np.isin(odd.kinds, SILENCE_KINDS)
+    if not failing.any():
+        return 1.0 + 1e-9
+    confidence = calibrated(out["audio_logits"], temperature).max(axis=1)
+    return min(1.0 + 1e-9, float(confidence[failing].max()) + 0.01)
 
 
 def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> float:

@@ -170,6 +170,7 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
                                                 f"{expected_hash} (rebuild it with `make model`)")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part"))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would make an installed model folder unreadable to other users
     try:
         export_onnx(model, tmp / MODEL)
         preprocessing = {"audio": asdict(LogMelParams()), "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28},

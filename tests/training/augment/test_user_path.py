@@ -42,3 +42,19 @@ def test_user_path_draws_polarity_from_the_generator():
 def test_blank_images_come_back_unchanged():
     blank = np.zeros((2, 28, 28), dtype=np.uint8)
     assert np.array_equal(convert_like_predict(blank), blank)
+
+
+def test_user_size_reads_the_digit_as_predict_reads_it_enlarged(tmp_path):
+    from digitfusion.training.augment.registry import USER_ENLARGE
+
+    x = off_centre(3)
+    out = user_path(x, gen(1), dark_on_light=0.0, enlarge=USER_ENLARGE)
+    again = gen(1)
+    torch.rand((3,), generator=again)  # the polarity draw
+    scales = (USER_ENLARGE[0] + (USER_ENLARGE[1] - USER_ENLARGE[0]) * torch.rand((3,), generator=again)).numpy()
+    pixels = ((x[:, 0] * 0.3081 + 0.1307) * 255).round().to(torch.uint8).numpy()
+    for i, digit in enumerate(pixels):
+        path = tmp_path / f"{i}.png"
+        Image.fromarray(digit).resize((round(28 * scales[i]),) * 2, Image.Resampling.BILINEAR).save(path)
+        assert np.array_equal(out[i].numpy(), normalise(load_user_image(path)))
+    assert not torch.equal(out, user_path(x, gen(1), dark_on_light=0.0))  # the enlargement changes what it sees

@@ -38,6 +38,7 @@ def _noise(x: Tensor, gen: torch.Generator, augmenter: BatchAugmenter) -> Tensor
     return wave.add_noise(x, uniform(gen, (x.shape[0],), low, high, x), gen)
 
 
+USER_ENLARGE = (1.0, 4.0)  # a person's file: a canvas, a photo or a scan, never 28 px
 OPS: tuple[Op, ...] = (
     Op("stroke", "image", lambda x, g, a: image.stroke_width(x, g), "dilate or erode the strokes (3x3 max-pool)"),
     Op("slant", "image", lambda x, g, a: image.slant(x, g), "x-shear +-25 deg and width/height 0.7-1.4"),
@@ -50,6 +51,8 @@ OPS: tuple[Op, ...] = (
     Op("binarise", "image", lambda x, g, a: image.binarise(x, g), "black and white, as a scanned form"),
     Op("lowrank", "image", lambda x, g, a: image.low_rank(x, g, a.basis), "rebuilt from 2-64 principal components"),
     Op("user-path", "image", lambda x, g, a: user_path.user_path(x, g), "through predict's PNG-to-MNIST conversion"),
+    Op("user-size", "image", lambda x, g, a: user_path.user_path(x, g, enlarge=USER_ENLARGE),
+       "enlarged 1-4x (bilinear) as a user's file, then predict's conversion"),
     Op("pitch", "wave", lambda x, g, a: wave.pitch_shift(x, g), "pitch -3..+9 semitones, duration kept"),
     Op("speed", "wave", lambda x, g, a: wave.speed_perturb(x, g), "speed 0.9-1.1 (pitch follows)"),
     Op("shift", "wave", lambda x, g, a: wave.time_shift(x, g), "shift +-0.1 s"),
