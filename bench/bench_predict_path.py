@@ -1,6 +1,7 @@
 """What users get: a split's test side through `digitfusion predict --batch --json` (files in, JSON out).
 
-Images are written as the PNGs a person would give (dark digit on a light background, 280 x 280), recordings are
+Images are written as the PNGs a person would give (dark digit on a light background: MNIST's 28x28 at 280 x 280,
+optdigits' own 32x32 binary scans at 288 x 288 with square pixels), recordings are
 the corpus's own files (a segment of a longer recording is written as its own WAV at 16 kHz), and the CLI answers
 each row in a subprocess, as a user's script would call it. Accuracy per modality, per corpus / image source, and
 on the split's fixed test pairs. The model must be one that never met the test side (the shipped model and each
@@ -30,6 +31,8 @@ from PIL import Image
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.corpora import corpus_of
 from digitfusion.data.images import get_source
+from digitfusion.data.images.optdigits import FILE as OPTDIGITS_FILE
+from digitfusion.data.images.optdigits import parse_bitmaps
 from digitfusion.export.pretrained import RECIPE, model_dir
 from digitfusion.paths import require_data_root
 
@@ -40,16 +43,28 @@ REASONS: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # ba
 CLI = [sys.executable, "-c", "import sys; from digitfusion.cli import main; sys.exit(main())"]
 
 
-def write_images(root: Path, side, folder: Path, limit: int | None) -> list[tuple[str, int, str]]:
-    """(PNG path, label, source) of the side's images, as a person would draw them."""
+def user_images(root: Path, source: str, converted: bool) -> tuple[np.ndarray, int, int]:
+    """A source's images as the files a person would give: (images uint8 [N, H, W], dark ink on white), the
+    size to write them at and Pillow's resampling. optdigits' own files are 32x32 binary scans, written 9x with
+    their square pixels (unless `converted`: its 28x28 MNIST-style conversion, as the other sources)."""
+    src = get_source(source)
+    if source == "optdigits" and not converted:
+        bitmaps, _ = parse_bitmaps((src.folder(root) / OPTDIGITS_FILE).read_text(encoding="ascii"))
+        return (255 * (1 - bitmaps)).astype(np.uint8), 288, Image.NEAREST
+    part = "test" if "test" in src.parts else src.parts[0]
+    return 255 - src.load(root, part)[0], 280, Image.BILINEAR
+
+
+def write_images(root: Path, side, folder: Path, limit: int | None,
+                 converted: bool = False) -> list[tuple[str, int, str]]:
+    """(PNG path, label, source) of the side's images, as a person would draw or scan them."""
     out, loaded = [], {}
     for i, (row, source) in enumerate(zip(side.image_index[:limit], side.image_source[:limit], strict=False)):
         if source not in loaded:
-            src = get_source(source)
-            part = "test" if "test" in src.parts else src.parts[0]
-            loaded[source] = src.load(root, part)[0]
+            loaded[source] = user_images(root, source, converted)
+        images, size, resample = loaded[source]
         path = folder / f"image-{i}.png"
-        Image.fromarray(255 - loaded[source][row]).resize((280, 280), Image.BILINEAR).save(path)
+        Image.fromarray(images[row]).resize((size, size), resample).save(path)
         out.append((str(path), int(side.image_labels[i]), source))
     return out
 
@@ -106,6 +121,8 @@ def main() -> int:
     parser.add_argument("--images", default=",".join(RECIPE["images"]), help="image sources of the split")
     parser.add_argument("--seed", type=int, default=RECIPE["seed"])
     parser.add_argument("--image-limit", type=int, help="only the first N test images (and their pairs)")
+    parser.add_argument("--converted-bitmaps", action="store_true",
+                        help="optdigits as its 28x28 conversion blown up (the first bench's files), not its scans")
     parser.add_argument("--out", help="markdown file for the table (default: print only)")
     args = parser.parse_args()
     root, model = require_data_root(None), model_dir(args.model)
@@ -114,7 +131,7 @@ def main() -> int:
     test = bundle["test"]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        images = write_images(root, test, folder, args.image_limit)
+        images = write_images(root, test, folder, args.image_limit, args.converted_bitmaps)
         audio = write_audio(root, bundle.split.test, folder)
         table = []
         digits = through_predict(model, [(p, "") for p, _, _ in images], folder, "images")
