@@ -84,6 +84,16 @@ def test_nothing_digit_like_is_rejected_with_no_digit():
     assert alone["status"] == "rejected" and alone["modalities"]["audio"] is None
 
 
+def test_a_profile_adapted_answer_is_judged_digit_like_on_the_model_s_own_logits():
+    """A profile's adapted logits have another scale (low energy): the rejections look at the base outputs."""
+    adapted = outputs(logits(4, 2), logits(4, 2), logits(4, 20))  # low energy: rejected if judged on these
+    base = outputs(logits(4, 20), logits(4, 20), logits(4, 20))
+    assert decide(adapted, True, True, CAL, np.array([0.5]))[0]["status"] == "rejected"
+    v = decide(adapted, True, True, CAL, np.array([0.5]), base)[0]
+    assert v["digit"] == 4 and v["modalities"]["audio"]["reason"] != NOT_A_DIGIT and v["status"] != "rejected"
+    assert decide(base, True, True, CAL, np.array([0.5]), adapted)[0]["status"] == "rejected"
+
+
 def test_low_fused_confidence_is_unsure():
     fused = np.array([[3.0, 2.9] + [0.0] * 8], np.float32)
     v = decide(outputs(logits(0, 20), logits(0, 20), fused), True, True, CAL, np.array([0.4]))[0]

@@ -69,18 +69,23 @@ def _voiced(clips: np.ndarray, sample_rate: int, correlation: float, frame: int 
     return voiced.sum(axis=1) * hop / sample_rate
 
 
-def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None
+def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None,
+                    base_logits: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[str], list[str | None]]:
-    """One unimodal head's verdict per sample: (digits [B], calibrated confidence [B], statuses, reasons)."""
+    """One unimodal head's verdict per sample: (digits [B], calibrated confidence [B], statuses, reasons).
+    base_logits: the model's own logits when a profile adapted `logits`; the rejections (energy, no speech) were
+    calibrated on the model's logits, so they judge those (an adapted head's logits have another scale)."""
     probs = calibrated(logits, cal["temperature"][kind])
     confidence = probs.max(axis=-1)
-    rejected = energy(logits, cal["temperature"][kind]) < cal["reject"][f"{kind}_energy"]
+    base = logits if base_logits is None else base_logits
+    rejected = energy(base, cal["temperature"][kind]) < cal["reject"][f"{kind}_energy"]
     no_speech = np.zeros(len(logits), bool)
     if kind == "audio":
         # No pitch found is "no speech" unless the audio head is surer than it ever was on noise or silence:
         # some real voices (breathy, hoarse, badly cut) show little periodicity. Older calibrations: pitch alone.
+        base_confidence = calibrated(base, cal["temperature"][kind]).max(axis=-1)
         no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
-            confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
+            base_confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
     statuses, reasons = [], []
     for quiet, odd, conf in zip(no_speech, rejected, confidence, strict=True):
         if quiet or odd:
@@ -96,10 +101,11 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
 
 
 def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: bool, cal: dict | None,
-           voiced: np.ndarray | None = None) -> list[dict]:
+           voiced: np.ndarray | None = None, base: dict[str, np.ndarray] | None = None) -> list[dict]:
     """The verdict of every sample of one batch with the same modalities present.
 
-    outputs: the exported graph's fused_logits, image_logits, audio_logits [B, 10]; voiced [B] (audio present).
+    outputs: the exported graph's fused_logits, image_logits, audio_logits [B, 10]; voiced [B] (audio present);
+    base: the graph's own outputs when a profile adapted `outputs` (the rejections judge those).
     Returns per sample {"digit" (None when rejected), "confidence", "status", "reason", "disagreement",
     "modalities": {"image"|"audio": {"digit", "confidence", "status", "reason"} | None}}.
     """
@@ -109,7 +115,8 @@ def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: b
                  "disagreement": None, "modalities": {"image": None, "audio": None}} for row in fused]
     case = "both" if image_present and audio_present else ("image only" if image_present else "audio only")
     fused_probs = calibrated(fused, cal["temperature"][case])
-    heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced)
+    heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced,
+                                   None if base is None else base[f"{kind}_logits"])
              for kind, present in (("image", image_present), ("audio", audio_present)) if present}
     verdicts = []
     for i, probs in enumerate(fused_probs):

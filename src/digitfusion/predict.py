@@ -32,13 +32,12 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     images = np.zeros((1, 1, 28, 28), np.float32) if image is None else image[None].astype(np.float32)
     waves = np.zeros((1, runner.clip_samples), np.float32) if clip is None else clip[None].astype(np.float32)
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
-    out = runner.run(images, waves, *present)
-    if profile is not None:
-        out = profile.adapt_outputs(out, image is not None, clip is not None)
+    base = runner.run(images, waves, *present)
+    out = base if profile is None else profile.adapt_outputs(base, image is not None, clip is not None)
     cal = runner.preprocessing.get("abstention")
     voiced = (voiced_seconds(waves, runner.preprocessing["audio"]["sample_rate"], voicing_correlation(cal))
               if clip is not None else None)
-    verdict = decide(out, image is not None, clip is not None, cal, voiced)[0]
+    verdict = decide(out, image is not None, clip is not None, cal, voiced, base)[0]
     probs = softmax(out["fused_logits"])[0]
     weights = out["weights"][0]
     return {"digit": verdict["digit"], "confidence": round(float(probs.max()), 6),
