@@ -37,3 +37,5 @@ def test_outside_protocol_scores_only_what_no_model_met(tiny_root, tmp_path, mon
     validation = entry["results"]["validation"]
     assert set(validation) == {"clean", "image missing", "audio missing", "noisy audio", "degraded"}
     assert "The strategy users get, chosen on validation" in report
+    # The hardest-pairs gallery draws MNIST test images only: with other image sources it says so, not draws wrong ones.
+    assert "The gallery shows MNIST test pairs; config outside-test's test images come from mnist, optdigits" in report
