@@ -78,6 +78,7 @@ def run_pipeline(config_name: str, root: Path, out: Path, force: bool = False, p
                             "results": results})
     timings["total"] = time.perf_counter() - start
     meta = {"config": config.name, "seeds": config.seeds, "protocols": protocols, "command": command,
+            "corpora": list(config.corpora), "images": list(config.images),
             "versions": versions(), "timings_s": {k: round(v, 1) for k, v in timings.items()}}
     write_text(out / "entries.json", json.dumps({"meta": meta, "entries": entries}, indent=1) + "\n")
     from digitfusion.report.build import build_report

@@ -25,7 +25,6 @@ from digitfusion.evaluation.aggregate import (
 from digitfusion.evaluation.conditions import IMAGE_NOISE_SIGMAS, OCCLUSION_FRACTIONS, SNRS_DB
 from digitfusion.models.fusions.late import LateFusion
 from digitfusion.models.registry import fusion_names
-from digitfusion.pipeline.configs import get_config
 from digitfusion.plots import save
 from digitfusion.report.abstention import abstention_section
 from digitfusion.report.document import Document
@@ -57,7 +56,7 @@ def build_report(out: Path, root: Path, meta: dict, entries: list[dict]) -> dict
     abstention_section(doc, out, figures)
     first = first_entries(entries, meta["seeds"][0])
     confusion_section(doc, first, tables, figures)
-    gallery_section(doc, first, tables, figures, root, get_config(meta["config"]))
+    gallery_section(doc, first, tables, figures, root, meta)
     curves_section(doc, entries)
     late_section(doc, entries)
     write_text(out / "report.md", doc.to_markdown(out) + "\n")
@@ -199,18 +198,19 @@ def confusion_section(doc: Document, first: dict, tables: dict, figures: Path) -
             doc.figure(path, f"{group}: confusion of {name}" + (" (best fused)" if name == best else ""))
 
 
-def gallery_section(doc: Document, first: dict, tables: dict, figures: Path, root: Path, config) -> None:
+def gallery_section(doc: Document, first: dict, tables: dict, figures: Path, root: Path, meta: dict) -> None:
     from digitfusion.data.mnist import load_mnist
 
     doc.heading("Hardest pairs")
-    if list(config.images) != ["mnist"]:
+    images, corpora = meta.get("images", ["mnist"]), meta.get("corpora", ["fsdd"])
+    if list(images) != ["mnist"]:
         # The pairs' image indices point into the mixed test side of several sources, which the report does not
         # rebuild; the outside protocol's per-corpus tables say where its errors are.
-        doc.text(f"The gallery shows MNIST test pairs; config {config.name}'s test images come from "
-                 f"{', '.join(config.images)}.")
+        doc.text(f"The gallery shows MNIST test pairs; config {meta['config']}'s test images come from "
+                 f"{', '.join(images)}.")
         return
     test_images, _ = load_mnist(root, "test")
-    recordings = {rec.key: rec for rec in list_recordings(root, config.corpora)}
+    recordings = {rec.key: rec for rec in list_recordings(root, corpora)}
     for group, entry in first.items():
         folder = Path(entry["folder"])
         arrays = np.load(folder / "evaluation" / "arrays.npz")
