@@ -83,7 +83,8 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
     if kind == "audio":
         # No pitch found is "no speech" unless the audio head is surer than it ever was on noise or silence:
         # some real voices (breathy, hoarse, badly cut) show little periodicity. Older calibrations: pitch alone.
-        base_confidence = calibrated(base, cal["temperature"][kind]).max(axis=-1)
+        base_confidence = (confidence if base_logits is None
+                           else calibrated(base_logits, cal["temperature"][kind]).max(axis=-1))
         no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
             base_confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
     statuses, reasons = [], []
