@@ -72,7 +72,10 @@ def main(argv: list[str]) -> int:
     print(markdown(SHARES_HEADER, shares_rows(results)), end="\n\n")
     print(markdown(NON_DIGIT_HEADER, non_digit_rows(results)), end="\n\n")
     print(markdown(VOICING_HEADER, voicing_rows(results)))
-    print("\ncalibration:", json.dumps({k: v for k, v in results["calibration"].items() if k != "chosen_on"}))
+    cal = {k: v for k, v in results["calibration"].items() if k not in ("chosen_on", "typical")}
+    cal["typical"] = {kind: {k: v for k, v in t.items() if k not in ("whitening", "means")}  # matrices: base64
+                      for kind, t in results["calibration"].get("typical", {}).items()}
+    print("\ncalibration:", json.dumps(cal))
     print(f"written: {out}, {out.with_name('coverage.png')}")
     return 0
 

@@ -48,6 +48,7 @@ def tiny_model(tiny_pipeline, real_root, tmp_path_factory) -> Path:
 
     out = tmp_path_factory.mktemp("tiny-model") / "model"
     from digitfusion.evaluation.abstention import calibrate
+    from digitfusion.evaluation.alone import choose_alone
 
-    export_model(tiny_pipeline, out, real_root, calibrate=calibrate)
+    export_model(tiny_pipeline, out, real_root, calibrate=calibrate, choose_alone=choose_alone)
     return out

@@ -77,6 +77,14 @@ def test_a_clip_without_pitch_is_speech_when_the_head_is_surer_than_on_any_noise
     assert v["modalities"]["audio"]["reason"] == NO_SPEECH
 
 
+def test_a_recording_alone_without_pitch_keeps_its_best_guess_flagged_unsure():
+    v = decide(outputs(logits(7, 20), logits(3, 20), logits(3, 20)), False, True, CAL, np.array([0.0]))[0]
+    assert v["modalities"]["audio"]["status"] == "rejected" and v["modalities"]["audio"]["reason"] == NO_SPEECH
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", NO_SPEECH, 3)
+    odd = decide(outputs(logits(4, 2), logits(3, 20), logits(3, 20)), True, True, CAL, np.array([0.0]))[0]
+    assert (odd["status"], odd["digit"]) == ("rejected", None)  # and the writing is no digit either
+
+
 def test_nothing_digit_like_is_rejected_with_no_digit():
     v = decide(outputs(logits(4, 2), logits(2, 2), logits(4, 2)), True, True, CAL, np.array([0.5]))[0]
     assert (v["status"], v["reason"], v["digit"]) == ("rejected", NOT_A_DIGIT, None)
@@ -115,3 +123,23 @@ def test_voiced_seconds_tells_pitched_sound_from_noise(pitch):
     seconds = voiced_seconds(np.stack([voice, noise, brown / np.abs(brown).max(), np.zeros(8000)]))
     assert 0.4 <= seconds[0] <= 0.55, seconds
     assert seconds[1] < 0.03 and seconds[2] < 0.05 and seconds[3] == 0.0, seconds
+
+
+def test_an_embedding_far_from_every_digit_is_unsure_but_keeps_its_guess():
+    from digitfusion.evaluation.typicality import class_statistics
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 50)
+    centres = rng.normal(size=(10, 6)) * 5
+    embeddings = centres[labels] + rng.normal(size=(500, 6))
+    typical = {**class_statistics(embeddings, labels), "threshold": 30.0}
+    cal = {**CAL, "typical": {"image": typical}}
+    sure = outputs(logits(3, 20), logits(3, 20), logits(3, 20))
+    near, far = centres[3][None], centres[3][None] + 40.0
+    v = decide({**sure, "image_embedding": near}, True, False, cal)[0]
+    assert (v["status"], v["reason"]) == ("ok", None)
+    v = decide({**sure, "image_embedding": far}, True, False, cal)[0]
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", NOT_A_DIGIT, 3)
+    assert v["modalities"]["image"]["status"] == "unsure"
+    off = {**cal, "typical": {"image": {**typical, "threshold": None}}}  # the calibration chose not to flag
+    assert decide({**sure, "image_embedding": far}, True, False, off)[0]["status"] == "ok"

@@ -2,7 +2,10 @@
 
 Each head's logits are calibrated by a temperature; a modality is "rejected" when its out-of-distribution
 scores fall below thresholds (the energy T*logsumexp(logits/T) of its head; for audio also the voiced time of
-the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" when its calibrated confidence is low.
+the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" with reason "not a digit" when its
+embedding lies farther from every digit's training mean than validation's typical items (squared Mahalanobis
+distance, shared covariance: cal["typical"]), "unsure" when its calibrated confidence is low. A statistical
+outlier keeps its best guess (a new hand or voice can be one); only the energy test names no digit.
 The temperatures and thresholds are chosen on validation data at export time (evaluation/abstention.py) and
 stored in preprocessing.json["abstention"].
 
@@ -11,6 +14,8 @@ Answer fields: status "ok" | "unsure" | "rejected", reason (null when ok), disag
 """
 
 from __future__ import annotations
+
+import base64
 
 import numpy as np
 from scipy.signal import butter, sosfilt
@@ -69,12 +74,41 @@ def _voiced(clips: np.ndarray, sample_rate: int, correlation: float, frame: int 
     return voiced.sum(axis=1) * hop / sample_rate
 
 
+def encode_matrix(matrix: np.ndarray) -> dict:
+    """A float matrix as JSON: {"shape", "float32": base64 of its little-endian float32 bytes}."""
+    data = np.ascontiguousarray(matrix, "<f4")
+    return {"shape": list(data.shape), "float32": base64.b64encode(data.tobytes()).decode("ascii")}
+
+
+def decode_matrix(encoded: dict) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(encoded["float32"]), "<f4").reshape(encoded["shape"]).astype(np.float64)
+
+
+def mahalanobis(embeddings: np.ndarray, typical: dict) -> np.ndarray:
+    """Squared Mahalanobis distance to the nearest class mean: embeddings [B, D] -> [B]. typical["whitening"]
+    [D, D] is L of the precision's Cholesky factor (precision = L L^T), typical["means"] [10, D] the class means
+    already whitened, so the distance is the squared Euclidean one after `@ L`."""
+    whitened = np.asarray(embeddings, np.float64) @ decode_matrix(typical["whitening"])
+    means = decode_matrix(typical["means"])
+    return (((whitened[:, None, :] - means[None]) ** 2).sum(axis=-1)).min(axis=1)
+
+
+def atypical(embeddings: np.ndarray | None, kind: str, cal: dict) -> np.ndarray:
+    """[B] True where the embedding is farther from every digit than the calibration allows (False when the
+    calibration or the embeddings are absent: older folders)."""
+    typical = cal.get("typical", {}).get(kind)
+    if typical is None or embeddings is None or typical["threshold"] is None:  # None: the test flags nothing
+        return np.zeros(0 if embeddings is None else len(embeddings), bool)
+    return mahalanobis(embeddings, typical) > typical["threshold"]
+
+
 def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None,
-                    base_logits: np.ndarray | None = None
+                    base_logits: np.ndarray | None = None, embeddings: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[str], list[str | None]]:
     """One unimodal head's verdict per sample: (digits [B], calibrated confidence [B], statuses, reasons).
     base_logits: the model's own logits when a profile adapted `logits`; the rejections (energy, no speech) were
-    calibrated on the model's logits, so they judge those (an adapted head's logits have another scale)."""
+    calibrated on the model's logits, so they judge those (an adapted head's logits have another scale).
+    embeddings [B, D]: that modality's embeddings (the typicality test; skipped when None)."""
     probs = calibrated(logits, cal["temperature"][kind])
     confidence = probs.max(axis=-1)
     base = logits if base_logits is None else base_logits
@@ -87,11 +121,16 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
                            else calibrated(base_logits, cal["temperature"][kind]).max(axis=-1))
         no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
             base_confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
+    far = atypical(embeddings, kind, cal)
+    far = far if len(far) else np.zeros(len(logits), bool)
     statuses, reasons = [], []
-    for quiet, odd, conf in zip(no_speech, rejected, confidence, strict=True):
+    for quiet, odd, outlier, conf in zip(no_speech, rejected, far, confidence, strict=True):
         if quiet or odd:
             statuses.append("rejected")
             reasons.append(NO_SPEECH if quiet else NOT_A_DIGIT)
+        elif outlier:
+            statuses.append("unsure")
+            reasons.append(NOT_A_DIGIT)
         elif conf < cal["unsure"][kind]:
             statuses.append("unsure")
             reasons.append(LOW_CONFIDENCE)
@@ -116,8 +155,9 @@ def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: b
                  "disagreement": None, "modalities": {"image": None, "audio": None}} for row in fused]
     case = "both" if image_present and audio_present else ("image only" if image_present else "audio only")
     fused_probs = calibrated(fused, cal["temperature"][case])
+    own = outputs if base is None else base  # the embeddings a profile left as they were
     heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced,
-                                   None if base is None else base[f"{kind}_logits"])
+                                   None if base is None else base[f"{kind}_logits"], own.get(f"{kind}_embedding"))
              for kind, present in (("image", image_present), ("audio", audio_present)) if present}
     verdicts = []
     for i, probs in enumerate(fused_probs):
@@ -135,12 +175,18 @@ def _combine(fused_probs: np.ndarray, modalities: dict, unsure: float) -> dict:
                "reason": None, "disagreement": None, "modalities": modalities}
     rejected = [k for k, m in present.items() if m["status"] == "rejected"]
     kept = [k for k in present if k not in rejected]
+    if not kept and all(present[k]["reason"] == NO_SPEECH for k in rejected):
+        # Sound without a voice's pitch, and nothing else to answer from: whispered, hoarse or badly recorded
+        # voices fail the pitch test too (a quarter of FSDD's jason clips), so the best guess stays, flagged unsure.
+        return {**verdict, "status": "unsure", "reason": NO_SPEECH}
     if not kept:  # nothing left that looks like a digit
         return {**verdict, "digit": None, "status": "rejected", "reason": present[rejected[0]]["reason"]}
     if rejected:  # one of two set aside: answer from the other, but say why it is not sure
         other = present[kept[0]]
         return {**verdict, "digit": other["digit"], "confidence": other["confidence"], "status": "unsure",
                 "reason": present[rejected[0]]["reason"]}
+    if any(present[k]["reason"] == NOT_A_DIGIT for k in kept):  # unlike every digit learnt: a guess to confirm
+        return {**verdict, "status": "unsure", "reason": NOT_A_DIGIT}
     if len(present) == 2 and present["image"]["digit"] != present["audio"]["digit"] and all(
             m["status"] == "ok" for m in present.values()):
         trusted = max(present, key=lambda k: present[k]["confidence"])  # the more reliable, per sample

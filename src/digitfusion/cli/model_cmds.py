@@ -68,6 +68,7 @@ def run_export(args: argparse.Namespace) -> int:
     import warnings
 
     from digitfusion.evaluation.abstention import calibrate
+    from digitfusion.evaluation.alone import choose_alone
     from digitfusion.export.build import export_model
     from digitfusion.paths import require_data_root
 
@@ -84,7 +85,7 @@ def run_export(args: argparse.Namespace) -> int:
         args.split = train_recipe(root, Path(args.run_dir), progress=sys.stderr.isatty())
     fusion = args.fusion or default_export()
     result = export_model(args.run_dir, args.out, root, split=args.split, seed=args.seed, fusion=fusion,
-                          expected_hash=expected_hash, calibrate=calibrate)
+                          expected_hash=expected_hash, calibrate=calibrate, choose_alone=choose_alone)
     print(f"exported {fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))

@@ -10,6 +10,9 @@ Out-of-distribution: the "threshold" half of the generated non-digit set (evalua
      noise and empty recording of the threshold half; kept the test that keeps the most validation speech at
      the degraded protocol's SNRs (the worst of clean, 20, 10, 5, 0 dB; -5 dB reported, not chosen on);
   3. energy reject thresholds: the REJECT_QUANTILE quantile of each head's energy on validation;
+  3b. typicality (evaluation/typicality.py): class means and shared covariance of each modality's embeddings on
+     the training side; the distance threshold, among TYPICAL_QUANTILES of validation's distances, that flags the
+     most of the threshold half's items of that modality alone once step 4 has spent what is left of the budget;
   4. unsure thresholds on calibrated confidence, per head then per case: the highest one that leaves at most
      FLAGGED_RIGHT of the validation answers right but not "ok" (the issue's <= 0.5 % wrongly rejected).
 The result is the dict decision.py reads (preprocessing.json["abstention"]).
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitfusion.decision import calibrated, decide, energy, modality_status, voiced_seconds
+from digitfusion.decision import calibrated, decide, energy, mahalanobis, modality_status, voiced_seconds
 from digitfusion.errors import DigitfusionError
 from digitfusion.evaluation import nondigit
 from digitfusion.features.mel import LogMelParams
@@ -39,6 +42,8 @@ SILENCE_KINDS = ("noise", "empty")  # what the speech check must reject (tones a
 TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
 PAIR_DRAWS = 5  # 500 validation images x 5 recordings each on the shared data root (5,000-image MNIST subset)
 CASES = {"both": (True, True), "image only": (True, False), "audio only": (False, True)}
+TYPICAL_QUANTILES = (1.0, 0.999, 0.998, 0.997, 0.996, 0.995)  # 1.0: the test flags nothing
+ALONE = (("image", "image only"), ("audio", "audio only"))
 
 
 @dataclass
@@ -123,12 +128,17 @@ def voicing(val, seed: int, odd_clips: np.ndarray, odd_kinds: np.ndarray) -> dic
     return best
 
 
-def validation_side(root: Path, config):
-    """The validation Side of a (fused) training config: its split protocol, holdout, seed, corpora, sources."""
+def config_bundle(root: Path, config):
+    """The Bundle of a (fused) training config: its split protocol, holdout, seed, corpora, image sources."""
     from digitfusion.data.bundle import load_bundle
 
     return load_bundle(root, config.protocol, config.holdout, config.seed, corpora=config.corpus,
-                       images=config.images)["val"]
+                       images=config.images)
+
+
+def validation_side(root: Path, config):
+    """The validation Side of a (fused) training config."""
+    return config_bundle(root, config)["val"]
 
 
 def validation_sets(val, seed: int, draws: int = PAIR_DRAWS) -> dict[str, Batch]:
@@ -182,8 +192,11 @@ def expected_calibration_error(logits: np.ndarray, labels: np.ndarray, temperatu
 def calibrate(runner, root: Path, config) -> dict:
     """The abstention calibration of `runner`'s model (see the module docstring); `config`: the fused run's
     TrainConfig (its split, seed and corpora give the validation side)."""
+    from digitfusion.evaluation.typicality import fit_typical
+
     params, seed = LogMelParams(**runner.preprocessing["audio"]), config.seed
-    side = validation_side(root, config)
+    bundle = config_bundle(root, config)
+    side = bundle["val"]
     val = validation_sets(side, seed)
     with tempfile.TemporaryDirectory() as tmp:
         odd = non_digit_sets(Path(tmp), "threshold", params)
@@ -204,8 +217,15 @@ def calibrate(runner, root: Path, config) -> dict:
     reject["audio_voiced"] = speech["threshold"]
     reject["audio_voiced_confidence"] = voiced_confidence_gate(runner, odd["audio only"], speech, temperature["audio"])
     cal = {"temperature": temperature, "ece": ece, "reject": reject, "voicing": speech,
-           "unsure": dict.fromkeys(("image", "audio", *CASES), 0.0)}
-    for kind, case in (("image", "image only"), ("audio", "audio only")):
+           "unsure": dict.fromkeys(("image", "audio", *CASES), 0.0),
+           "typical": {kind: {**stats, "threshold": None}
+                       for kind, stats in fit_typical(runner, bundle["train"]).items()}}
+    for kind, case in ALONE:
+        if kind in cal["typical"]:
+            odd_out = run_batch(runner, odd[case], speech["correlation"])
+            cal["typical"][kind].update(_typical_threshold(kind, case, cal, val_out[case], val[case], odd_out,
+                                                           odd[case]))
+    for kind, case in ALONE:
         cal["unsure"][kind] = _head_threshold(kind, cal, val_out[case], labels)
     for case in CASES:
         status, digit, conf = verdicts(val_out[case], val[case], cal)
@@ -233,8 +253,30 @@ def voiced_confidence_gate(runner, odd: Batch, speech: dict, temperature: float)
     return min(1.0 + 1e-9, float(confidence[failing].max()) + 0.01)
 
 
+def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batch, out_odd: dict, odd: Batch
+                       ) -> dict:
+    """Step 3b of the module docstring for one modality: {"threshold", "quantile", "threshold half flagged"}.
+    Each candidate is judged as predict would answer that modality alone, its unsure thresholds refitted on the
+    budget the candidate leaves; a tie keeps the test that flags fewer validation items."""
+    scores = mahalanobis(out_val[f"{kind}_embedding"], cal["typical"][kind])
+    best = None
+    for quantile in TYPICAL_QUANTILES:
+        threshold = None if quantile >= 1 else float(np.quantile(scores, quantile))
+        trial = {**cal, "unsure": dict(cal["unsure"]),
+                 "typical": {**cal["typical"], kind: {**cal["typical"][kind], "threshold": threshold}}}
+        trial["unsure"][kind] = _head_threshold(kind, trial, out_val, val.labels)
+        status, digit, conf = verdicts(out_val, val, trial)
+        ok, right = status == "ok", digit == val.labels
+        trial["unsure"][case] = unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(val.labels))
+        flagged = float(np.mean(verdicts(out_odd, odd, trial)[0] != "ok"))
+        if best is None or flagged > best["threshold half flagged"]:
+            best = {"threshold": threshold, "quantile": quantile, "threshold half flagged": flagged}
+    return best
+
+
 def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> float:
     """A unimodal head's unsure threshold (it tells a confident disagreement from a hesitant one)."""
-    digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"])
+    digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"],
+                                             embeddings=out_in.get(f"{kind}_embedding"))
     ok, right = np.array(status) != "rejected", digit == labels
     return unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))

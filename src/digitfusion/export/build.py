@@ -103,8 +103,23 @@ def trained_on(folder: Path, strategy: str) -> str:
     return "| corpus / source | items | train | validation | speakers |\n|---|---|---|---|---|\n" + "\n".join(rows)
 
 
+def alone_card(alone: dict | None) -> str:
+    """Which head answers each modality alone, with the validation accuracies it was chosen on."""
+    if not alone:
+        return "the fusion's own per-modality head answers the present one (no choice made on validation)."
+    names = {"fused_logits": "the fusion's own head", "image_logits": "the image CNN", "audio_logits": "the audio CNN"}
+    rows = []
+    for modality in ("image", "audio"):
+        for key, score in alone["validation"][modality].items():
+            chosen = " (answers)" if alone[modality] == key else ""
+            by_source = ", ".join(f"{s} {100 * a:.2f}" for s, a in score["by source"].items())
+            rows.append(f"| {modality} | {names[key]}{chosen} | {100 * score['mean']:.2f} | {by_source} |")
+    return ("the head that reads the validation side better (mean accuracy over its corpora) answers it:\n\n"
+            "| modality alone | head | mean % | by corpus % |\n|---|---|---|---|\n" + "\n".join(rows))
+
+
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
-               config: TrainConfig, calibration: dict | None = None) -> str:
+               config: TrainConfig, calibration: dict | None = None, alone: dict | None = None) -> str:
     results_path = folder / "evaluation" / "results.json"
     figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
     summary_path = folder / strategy / "summary.json"
@@ -134,8 +149,7 @@ the same digit are paired at random in every epoch:
 - Image: any photo or drawing of one digit; converted the MNIST way (grayscale, inverted if dark ink on light
   paper, cropped to the ink, fit in 20x20, centre of mass at the centre of 28x28).
 - Audio: any rate / channels / sample format; mixed to mono, resampled to 8 kHz, silence trimmed, centred in 1 s.
-- Either may be absent: the model answers from the other (an intermediate fusion answers with its per-modality
-  head for the present one).
+- Either may be absent: the model answers from the other; {alone_card(alone)}
 
 ## Confidence calibration
 {calibration_card(calibration)}
@@ -156,11 +170,13 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 
 def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
                  seed: int = 0, fusion: str | None = None, expected_hash: str | None = None,
-                 calibrate=None) -> dict:
+                 calibrate=None, choose_alone=None) -> dict:
     """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused.
     `calibrate(runner, root, config) -> dict` (evaluation.abstention.calibrate, passed in by the caller: export
     does not import evaluation) stores the abstention calibration in the folder, chosen on the validation side
-    of the fused run's own split and corpora."""
+    of the fused run's own split and corpora. `choose_alone(runner, root, config) -> dict`
+    (evaluation.alone.choose_alone, likewise passed in) picks, on that validation side, which head answers each
+    modality alone; the calibration is then fitted on the answers so chosen."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
     model, folder, config = load_parts(pipeline, split, seed, fusion)
@@ -181,11 +197,15 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
         result = parity(model, tmp, root, seed, strategy)
         if max(result["max_abs_diff"].values()) >= PARITY_TOLERANCE:
             raise DigitfusionError(out, f"ONNX and PyTorch disagree: {result['max_abs_diff']}")
+        alone = choose_alone(ExportedRunner(tmp), root, config) if choose_alone is not None else None
+        if alone is not None:
+            update_preprocessing(tmp, "alone", alone)
         calibration = calibrate(ExportedRunner(tmp), root, config) if calibrate is not None else None
-        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config, calibration))
+        (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config, calibration,
+                                           alone))
         write_checksums(tmp)
         if calibration is not None:
-            add_abstention(tmp, calibration)
+            update_preprocessing(tmp, "abstention", calibration)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
@@ -194,11 +214,11 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
     return result
 
 
-def add_abstention(folder: Path, calibration: dict) -> None:
-    """Store the abstention calibration (temperatures, thresholds: chosen on validation) in preprocessing.json,
-    so predict decides status and disagreement without torch. Old fields are kept as they were."""
+def update_preprocessing(folder: Path, key: str, value: dict) -> None:
+    """Store a choice made on validation in preprocessing.json ("alone": the head answering each modality alone;
+    "abstention": temperatures and thresholds), so predict applies it without torch. Other fields are kept."""
     preprocessing = json.loads((folder / PREPROCESSING).read_text())
-    preprocessing["abstention"] = calibration
+    preprocessing[key] = value
     (folder / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
     write_checksums(folder)
 

@@ -17,6 +17,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.export.pretrained import PRETRAINED_DIR, REBUILD_HINT, model_dir
 
 MODEL, PREPROCESSING, CARD, CHECKSUMS = "model.onnx", "preprocessing.json", "model_card.md", "checksums.json"
+FUSED, UNIMODAL = "fused_logits", {"image": "image_logits", "audio": "audio_logits"}
 PROVIDERS = ("auto", "cpu", "cuda")  # --provider: auto = CUDA when onnxruntime-gpu offers it, else CPU
 
 
@@ -74,6 +75,11 @@ class ExportedRunner:
         self.folder = model_dir(folder)
         verify_folder(self.folder)
         self.preprocessing = json.loads((self.folder / PREPROCESSING).read_text())
+        alone = self.preprocessing.get("alone", {})
+        for modality, source in ((m, alone[m]) for m in UNIMODAL if m in alone):
+            if source not in (FUSED, UNIMODAL[modality]):
+                raise DigitfusionError(self.folder / PREPROCESSING, f"unknown head {source!r} for {modality!r} "
+                                                                    "alone")
         options = ort.SessionOptions()
         options.log_severity_level = 3
         providers = session_providers(provider)
@@ -91,8 +97,29 @@ class ExportedRunner:
 
     def run(self, images: np.ndarray, waves: np.ndarray, image_present: np.ndarray,
             audio_present: np.ndarray) -> dict[str, np.ndarray]:
-        """images [B,1,28,28] float32, waves [B,clip] float32, presence [B] float32 -> named outputs."""
+        """images [B,1,28,28] float32, waves [B,clip] float32, presence [B] float32 -> named outputs, with the
+        rows that have one modality answered by the head chosen for it on validation (preprocessing["alone"])."""
+        out = self.run_graph(images, waves, image_present, audio_present)
+        return answer_alone(out, image_present, audio_present, self.preprocessing.get("alone", {}))
+
+    def run_graph(self, images: np.ndarray, waves: np.ndarray, image_present: np.ndarray,
+                  audio_present: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph's outputs as they are (fused_logits from the fusion's own heads)."""
         feeds = {"image": images.astype(np.float32), "wave": waves.astype(np.float32),
                  "image_present": image_present.astype(np.float32), "audio_present": audio_present.astype(np.float32)}
         names = [o.name for o in self.session.get_outputs()]
         return dict(zip(names, self.session.run(None, feeds), strict=True))
+
+
+def answer_alone(out: dict[str, np.ndarray], image_present: np.ndarray, audio_present: np.ndarray,
+                 alone: dict) -> dict[str, np.ndarray]:
+    """fused_logits [B, 10] where one modality is present replaced by the output `alone[modality]` names
+    (evaluation/alone.py chose it on validation: the fusion's own head, "fused_logits", or the unimodal model's);
+    older folders have no choice and keep the graph's answer."""
+    fused = out[FUSED]
+    for modality, own, other in (("image", image_present, audio_present), ("audio", audio_present, image_present)):
+        source = alone.get(modality, FUSED)
+        rows = (np.asarray(own) > 0) & (np.asarray(other) <= 0)
+        if source != FUSED and rows.any():
+            fused = np.where(rows[:, None], out[source], fused)
+    return {**out, FUSED: fused}
