@@ -29,11 +29,10 @@ demo: $(STAMP)
 	$(BIN)/digitfusion demo --config demo --out runs/demo
 	$(BIN)/digitfusion export --run runs/demo --out model
 
-# The model shipped in the package (src/digitfusion/pretrained/): the demo pipeline's attention fusion (official
-# protocol, seed 0) and its two encoders, trained into runs/demo (or reused when current: after `make demo`, nothing
-# trains) and exported there; its card records the recipe's hash. The card quotes test figures when runs/demo
-# holds the demo's evaluation (`make demo model`).
-# The shipped model learns from every corpus, the espeak-ng training voices too (generated once, ~3 min).
+# The model shipped in the package (src/digitfusion/pretrained/): the recipe of export/pretrained.py (the registry's
+# default fusion, concat, at size `people`, official protocol, seed 0, every corpus and the espeak-ng training voices,
+# generated once, ~3 min) trained into runs/shipped (reused when current) and exported there with its calibration;
+# its card records the recipe's hash. About 6 minutes of training on 2 cores.
 model: $(STAMP) sysdeps
 	$(BIN)/digitfusion data verify || $(BIN)/digitfusion data fetch
 	$(BIN)/digitfusion data fetch --corpus synthetic
