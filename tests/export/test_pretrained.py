@@ -26,6 +26,18 @@ def test_the_shipped_model_is_what_make_model_trains_today():
         (recipe_fusion(), RECIPE["protocol"], RECIPE["seed"])
 
 
+def test_the_shipped_model_carries_today_s_choices_made_at_export():
+    """The lone-modality heads and the typicality test are chosen at export: a folder exported before them would
+    answer an image alone with another head and flag no outlier."""
+    preprocessing = json.loads((PRETRAINED_DIR / "preprocessing.json").read_text())
+    alone = preprocessing["alone"]
+    assert alone["image"] in ("fused_logits", "image_logits") and alone["audio"] in ("fused_logits", "audio_logits")
+    assert "modality alone | head | mean % |" in (PRETRAINED_DIR / CARD).read_text()
+    typical = preprocessing["abstention"]["typical"]
+    assert set(typical) == {"image", "audio"}
+    assert all(t["whitening"]["shape"][0] == t["means"]["shape"][1] for t in typical.values())
+
+
 def test_the_recipe_hash_follows_the_code(monkeypatch):
     from digitfusion.training import recipe
 
