@@ -93,12 +93,12 @@ def mahalanobis(embeddings: np.ndarray, typical: dict) -> np.ndarray:
     return (((whitened[:, None, :] - means[None]) ** 2).sum(axis=-1)).min(axis=1)
 
 
-def atypical(embeddings: np.ndarray | None, kind: str, cal: dict) -> np.ndarray:
-    """[B] True where the embedding is farther from every digit than the calibration allows (False when the
-    calibration or the embeddings are absent: older folders)."""
+def atypical(embeddings: np.ndarray, kind: str, cal: dict) -> np.ndarray:
+    """[B] True where the embedding [B, D] is farther from every digit than the calibration allows (all False
+    when the calibration has no typicality test: older folders)."""
     typical = cal.get("typical", {}).get(kind)
-    if typical is None or embeddings is None or typical["threshold"] is None:  # None: the test flags nothing
-        return np.zeros(0 if embeddings is None else len(embeddings), bool)
+    if typical is None or typical["threshold"] is None:  # None: the calibration chose to flag nothing
+        return np.zeros(len(embeddings), bool)
     return mahalanobis(embeddings, typical) > typical["threshold"]
 
 
@@ -121,8 +121,7 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
                            else calibrated(base_logits, cal["temperature"][kind]).max(axis=-1))
         no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
             base_confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
-    far = atypical(embeddings, kind, cal)
-    far = far if len(far) else np.zeros(len(logits), bool)
+    far = np.zeros(len(logits), bool) if embeddings is None else atypical(embeddings, kind, cal)
     statuses, reasons = [], []
     for quiet, odd, outlier, conf in zip(no_speech, rejected, far, confidence, strict=True):
         if quiet or odd:
