@@ -40,7 +40,7 @@ def test_exported_folder_records_the_choice_and_the_runner_applies_it(tiny_model
         scores = alone["validation"][modality]
         better = scores[key]["mean"] > scores["fused_logits"]["mean"]
         assert alone[modality] == (key if better else "fused_logits")
-        assert set(scores[key]["by source"]) == ({"mnist"} if modality == "image" else {"fsdd"})
+        assert set(scores[key]["by source"]) == ({"mnist", "font-drawn"} if modality == "image" else {"fsdd"})
     runner = ExportedRunner(tiny_model)
     images = np.random.default_rng(0).normal(size=(3, 1, 28, 28)).astype(np.float32)
     waves = np.zeros((3, runner.clip_samples), np.float32)

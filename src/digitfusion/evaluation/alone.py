@@ -6,7 +6,11 @@ model beside it (trained alone, for longer, on the same items). The outside prot
 optdigits writers no model met, the concat's image head read 80-82 % and the image CNN 87.8 %. So each
 modality's answer comes from whichever reads the fused run's validation side better — the mean accuracy over
 its corpora (image sources), so a small corpus of other voices counts as much as FSDD; a tie keeps the fusion's
-head. The result is preprocessing.json["alone"] (export/runtime.py applies it to every run).
+head. Images count one more source: digits drawn with the installed fonts (evaluation/synthetic.py, through
+predict's conversion, the seed of bench/bench_writing.py's font-drawn validation), a population of "hands" no
+model learnt from — with optdigits held out, the validation images are MNIST's alone and cannot show which head
+generalises. (Voices get no such source: the generated voices, espeak-ng's, are a training corpus.)
+The result is preprocessing.json["alone"] (export/runtime.py applies it to every run).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from digitfusion.export.runtime import FUSED, UNIMODAL
 
 CHUNK = 500
+FONT_SOURCE, FONT_PER_DIGIT, FONT_SEED_OFFSET = "font-drawn", 30, 1000
 
 
 def per_source_accuracy(logits: np.ndarray, labels: np.ndarray, sources: Sequence[str]) -> dict[str, float]:
@@ -40,13 +45,30 @@ def lone_run(runner, modality: str, inputs: np.ndarray, keys: tuple[str, ...]) -
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
 
 
+def font_digits(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Font-drawn digits as predict reads them: (images [N, 1, 28, 28], labels [N]), N = 10 * FONT_PER_DIGIT."""
+    import tempfile
+    from pathlib import Path
+
+    from digitfusion.evaluation.synthetic import make_images
+    from digitfusion.inputs import prepare_image
+
+    with tempfile.TemporaryDirectory() as tmp:
+        items = make_images(Path(tmp), per_digit=FONT_PER_DIGIT, seed=seed + FONT_SEED_OFFSET)
+        images = np.stack([prepare_image(item.path) for item in items]).astype(np.float32)
+    return images, np.array([item.label for item in items])
+
+
 def choose_alone(runner, root, config) -> dict:
     """{"image": output name, "audio": output name, "validation": {modality: {output: {source: acc}, "mean": ...}}}
     for the fused run `config` (its split, seed and corpora give the validation side)."""
     from digitfusion.evaluation.abstention import validation_side
 
     side = validation_side(root, config)
-    items = {"image": (side.images.numpy(), side.image_labels.numpy(), side.image_source),
+    fonts, font_labels = font_digits(config.seed)
+    items = {"image": (np.concatenate([side.images.numpy(), fonts]),
+                       np.concatenate([side.image_labels.numpy(), font_labels]),
+                       [*side.image_source, *[FONT_SOURCE] * len(fonts)]),
              "audio": (side.waves, side.audio_labels.numpy(), side.audio_corpus)}
     choice, scores = dict.fromkeys(items, FUSED), {}
     for modality, (inputs, labels, sources) in items.items():

@@ -114,7 +114,8 @@ def alone_card(alone: dict | None) -> str:
             chosen = " (answers)" if alone[modality] == key else ""
             by_source = ", ".join(f"{s} {100 * a:.2f}" for s, a in score["by source"].items())
             rows.append(f"| {modality} | {names[key]}{chosen} | {100 * score['mean']:.2f} | {by_source} |")
-    return ("the head that reads the validation side better (mean accuracy over its corpora) answers it:\n\n"
+    return ("the head that reads the validation side better (mean accuracy over its corpora, and for images over"
+            " digits drawn with the installed fonts) answers it:\n\n"
             "| modality alone | head | mean % | by corpus % |\n|---|---|---|---|\n" + "\n".join(rows))
 
 
