@@ -38,11 +38,13 @@ from enrol_simulation import (  # noqa: E402
     KS,
     choose,
     corpus_clips,
+    cost_matrix,
     fold_embeddings,
     grid,
     speech_commands,
     subsample,
     summary,
+    template_grid,
     tested,
 )
 
@@ -78,20 +80,30 @@ def loso(folds: Path, root: Path) -> dict:
                 "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
         for method in METHODS:
             fold["grids"][method] = grid(val, others, method)
+        # Templates: DTW costs between the validation speaker's clips, from other people's to them, and between
+        # the test speaker's clips (each trial's templates are columns of these).
+        val_costs = cost_matrix(val, val)
+        fold["grids"][TEMPLATES] = template_grid(val, others, val_costs,
+                                                 {name: cost_matrix(data, val) for name, data in others.items()})
+        test_costs = cost_matrix(test, test)
         for row, (method, gate, own_only) in ROWS.items():
             params = choose([fold["grids"][method]], list(others), gate, own_only)
             own, harm = summary(fold["grids"][method][params], list(others))
-            fold["rows"][row] = {"chosen": params, "validation": (own, harm), "test": tested(test, params)}
+            fold["rows"][row] = {"chosen": params, "validation": (own, harm), "test": tested(test, params, test_costs)}
         print(f"  fold {holdout} (validation speaker {fold['val_speaker']}): baseline "
               f"{100 * fold['rows']['ridge, gated']['test'][1]['baseline']:.1f} %", flush=True)
         result[holdout] = fold
     return result
 
 
-# Methods table rows: (method, gate allowed, the first round's own-voice-only rule)
+# Methods table rows: (method, gate allowed, the first round's own-voice-only rule). TEMPLATES is the person's
+# recordings matched by DTW, added to the gated ridge that was shipped before them (enrol_simulation.EMBEDDING_PART).
+TEMPLATES = "templates"
 ROWS = {"ridge, first round's rule (own voice only, no gate)": ("ridge", False, True),
         **{f"{m}, no gate": (m, False, False) for m in METHODS},
-        **{f"{m}, gated": (m, True, False) for m in METHODS}}
+        **{f"{m}, gated": (m, True, False) for m in METHODS},
+        "ridge, gated + templates (DTW), own voice only": (TEMPLATES, True, True),
+        "ridge, gated + templates (DTW)": (TEMPLATES, True, False)}
 
 
 def shipped_choice(folds: dict) -> MethodParams:
@@ -99,7 +111,7 @@ def shipped_choice(folds: dict) -> MethodParams:
     harm no set of other people (test speakers unused)."""
     others = list(next(iter(folds.values()))["others_baseline"])
     best, best_key = None, None
-    for method in METHODS:
+    for method in (*METHODS, TEMPLATES):
         grids = [f["grids"][method] for f in folds.values()]
         params = choose(grids, others, gate=True)
         own, harm = np.mean([summary(g[params], others) for g in grids], axis=0)
@@ -111,13 +123,17 @@ def shipped_choice(folds: dict) -> MethodParams:
 
 def describe_params(p: MethodParams) -> str:
     gate = "-" if p.gate is None else f"{p.gate:g}"
-    return f"{p.weight:g}/{p.temperature:g}/{'y' if p.centre else 'n'}/{gate}"
+    text = f"{p.weight:g}/{p.temperature:g}/{'y' if p.centre else 'n'}/{gate}"
+    if p.template_weight:
+        text += f" + templates {p.template_weight:g}/{p.template_temperature:g}/{p.template_gate:g}"
+    return text
 
 
 def methods_table(folds: dict) -> str:
     speakers = sorted(folds)
     rows = ["| method | " + " | ".join(f"test k = {k}" for k in KS) + " | validation: own voice / worst change "
-            "on other people | chosen per fold (weight / temperature / centred / gate) |",
+            "on other people | chosen per fold (weight / temperature / centred / gate [+ templates weight / "
+            "temperature / gate]) |",
             "|---|" + "---|" * (len(KS) + 2)]
     base = [np.mean([folds[s]["rows"]["ridge, gated"]["test"][k]["baseline"] for s in speakers]) for k in KS]
     rows.append("| no enrolment (baseline) | " + " | ".join(f"{100 * b:.2f}" for b in base) + " | — | — |")
@@ -309,6 +325,8 @@ def main() -> int:
         folds = loso(Path(args.folds), root)
         shipped = shipped_choice(folds)
         best_row = f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}"
+        if shipped.template_weight:
+            best_row = "ridge, gated + templates (DTW)"
         sections = [("Methods (FSDD leave-one-speaker-out: test speakers, mean of folds and of 50 enrolment trials, "
                      "audio-only accuracy %)", methods_table(folds)),
                     (f"Per fold, {best_row} (per-fold choice on validation)", per_fold_table(folds, best_row)),

@@ -18,7 +18,17 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from digitfusion.enrol.methods import Bank, MethodParams, closeness, combine, gated, scores
+from digitfusion.enrol.methods import (
+    SHIPPED,
+    Bank,
+    MethodParams,
+    closeness,
+    combine,
+    gated,
+    scores,
+    with_templates,
+)
+from digitfusion.enrol.templates import dtw_costs
 
 KS = (1, 3, 5)
 WEIGHTS = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -27,6 +37,11 @@ GATES = (None, 0.8, 0.9, 1.0, 1.1, 1.2)
 VALIDATION_STARTS = range(0, 50, 5)  # 10 trials per k on the validation speaker; the test speaker gets all 50
 TAKES = 50
 HARM_ALLOWED = 0.003
+# Templates (DTW on the person's recordings) on top of the embedding setting `SHIPPED` had before them
+TEMPLATE_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
+TEMPLATE_TEMPERATURES = (0.02, 0.05, 0.1, 0.2)
+TEMPLATE_GATES = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
+EMBEDDING_PART = MethodParams(SHIPPED.name, SHIPPED.weight, SHIPPED.temperature, SHIPPED.centre, SHIPPED.gate)
 
 
 def take_of(path: str) -> int:
@@ -87,9 +102,32 @@ def fold_embeddings(fold: Path, side) -> dict:
             model = load_run(fold / "audio-cnn")[0].eval()
             embeddings = model.encoder(side.audio)
             logits = model.head(embeddings)
+    from digitfusion.features.cepstra import cepstral_frames
+
     return {"embeddings": embeddings.numpy(), "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
             "takes": np.array([take_of(p) for p in side.audio_paths]),
+            "sequences": [cepstral_frames(w) for w in side.waves],
             "model": "attention (fused)" if fused else "audio-cnn"}
+
+
+def cost_matrix(queries: dict, owner: dict, chunk: int = 4) -> np.ndarray:
+    """DTW costs [Nq, N] of every clip of `queries` to every clip of the person `owner` (the templates of any
+    trial are columns of it), in chunks of queries to bound memory."""
+    q, t = queries["sequences"], owner["sequences"]
+    return np.concatenate([dtw_costs(q[i:i + chunk], t) for i in range(0, len(q), chunk)])
+
+
+def template_distances(costs: np.ndarray, owner_costs: np.ndarray, labels: np.ndarray, enrolled: np.ndarray
+                       ) -> np.ndarray:
+    """Per query row of `costs`, its scaled distance to each digit [B, 10] with the owner's `enrolled` clips as
+    templates (the scale as templates.profile_scale: median cost between templates of different digits)."""
+    own_labels = labels[enrolled]
+    between = owner_costs[enrolled][:, enrolled][own_labels[:, None] != own_labels[None, :]]
+    picked = costs[:, enrolled] / np.median(between)
+    out = np.full((len(costs), 10), np.inf)
+    for digit in np.unique(own_labels):
+        out[:, digit] = picked[:, own_labels == digit].min(axis=1)
+    return out
 
 
 def trials(data: dict, k: int, starts):
@@ -154,15 +192,52 @@ def choose(grids: list[dict], others: list[str], gate: bool, own_only: bool = Fa
     return max(keys, key=lambda key: (scored[key][1], scored[key][0]))
 
 
-def tested(test: dict, params: MethodParams) -> dict[int, dict[str, float]]:
-    """The test speaker, every take in turn enrolled: {k: {"baseline", "enrolled"}} mean accuracy over 50 trials."""
+def tested(test: dict, params: MethodParams, costs: np.ndarray | None = None) -> dict[int, dict[str, float]]:
+    """The test speaker, every take in turn enrolled: {k: {"baseline", "enrolled"}} mean accuracy over 50 trials
+    (`costs`: the speaker's own DTW cost matrix, needed when the setting uses templates)."""
     out = {}
     for k in KS:
         base_hits, enrolled_hits = [], []
         for bank, mask in trials(test, k, range(TAKES)):
             base_hits.append(float((test["logits"][mask].argmax(1) == test["labels"][mask]).mean()))
             similarity = scores(bank, test["embeddings"][mask], params)
-            enrolled_hits.append(hits(bank, test, mask, params, similarity,
-                                      closeness(bank, test["embeddings"][mask])))
+            if params.template_weight:
+                base = test["logits"][mask]
+                adapted = gated(base, combine(base, similarity, params), closeness(bank, test["embeddings"][mask]),
+                                params.gate)
+                found = template_distances(costs[mask], costs, test["labels"], ~mask)
+                answers = with_templates(adapted, found, params).argmax(1)
+                enrolled_hits.append(float((answers == test["labels"][mask]).mean()))
+            else:
+                enrolled_hits.append(hits(bank, test, mask, params, similarity,
+                                          closeness(bank, test["embeddings"][mask])))
         out[k] = {"baseline": float(np.mean(base_hits)), "enrolled": float(np.mean(enrolled_hits))}
     return out
+
+
+def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, other_costs: dict[str, np.ndarray],
+                  ks=KS, starts=VALIDATION_STARTS) -> dict:
+    """Every template setting over the embedding part (EMBEDDING_PART), like `grid`: {MethodParams: {(set, k):
+    own accuracy or accuracy change}}, "baseline" -> the same without a profile."""
+    out: dict = {}
+    for k in ks:
+        for bank, mask in trials(own, k, starts):
+            enrolled = ~mask
+            sets = {"own": (own, mask, own_costs[mask]),
+                    **{name: (data, slice(None), other_costs[name]) for name, data in others.items()}}
+            for name, (data, rows, costs) in sets.items():
+                logits, truth = data["logits"][rows], data["labels"][rows]
+                base = float((logits.argmax(1) == truth).mean())
+                out.setdefault("baseline", {}).setdefault((name, k), []).append(base)
+                similarity = scores(bank, data["embeddings"][rows], EMBEDDING_PART)
+                embedded = gated(logits, combine(logits, similarity, EMBEDDING_PART),
+                                 closeness(bank, data["embeddings"][rows]), EMBEDDING_PART.gate)
+                found = template_distances(costs, own_costs, own["labels"], enrolled)
+                for weight, temperature, gate in itertools.product(TEMPLATE_WEIGHTS, TEMPLATE_TEMPERATURES,
+                                                                    TEMPLATE_GATES):
+                    params = replace(EMBEDDING_PART, template_weight=weight, template_temperature=temperature,
+                                     template_gate=gate)
+                    answers = with_templates(embedded, found, params).argmax(1)
+                    value = float((answers == truth).mean()) - (name != "own") * base
+                    out.setdefault(params, {}).setdefault((name, k), []).append(value)
+    return {key: {cell: float(np.mean(v)) for cell, v in cells.items()} for key, cells in out.items()}

@@ -33,7 +33,8 @@ def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | 
     waves = np.zeros((1, runner.clip_samples), np.float32) if clip is None else clip[None].astype(np.float32)
     present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
     base = runner.run(images, waves, *present)
-    out = base if profile is None else profile.adapt_outputs(base, image is not None, clip is not None)
+    out = base if profile is None else profile.adapt_outputs(base, image is not None, clip is not None, waves,
+                                                             runner.preprocessing["audio"])
     cal = runner.preprocessing.get("abstention")
     voiced = (voiced_seconds(waves, runner.preprocessing["audio"]["sample_rate"], voicing_correlation(cal))
               if clip is not None else None)

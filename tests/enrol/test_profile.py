@@ -75,3 +75,31 @@ def test_a_profile_keeps_its_checksum_through_a_browser_round_trip(tmp_path):
     as_browser = json.dumps(profile.to_dict()).replace("1.0", "1")
     assert '"temperature": 1,' in as_browser
     assert loads(as_browser).method == profile.method
+
+
+def with_templates(profile: Profile) -> Profile:
+    rng = np.random.default_rng(1)
+    bank = profile.banks["audio"]
+    bank.sequences = [rng.normal(size=(int(rng.integers(20, 80)), 13)).astype(np.float32) for _ in bank.labels]
+    return profile
+
+
+def test_templates_round_trip_and_ten_recordings_stay_small(tmp_path):
+    profile = with_templates(a_profile())
+    profile.save(tmp_path / "p.json")
+    back = read_profile_file(tmp_path / "p.json")
+    assert len(back.banks["audio"].sequences) == 10 and back.banks["image"].sequences is None
+    for ours, theirs in zip(profile.banks["audio"].sequences, back.banks["audio"].sequences, strict=True):
+        assert ours.shape == theirs.shape and np.allclose(ours, theirs, atol=2e-3, rtol=2e-3)
+    assert (tmp_path / "p.json").stat().st_size < 40_000  # 10 words of up to 0.8 s
+
+
+def test_a_version_1_profile_without_templates_still_loads():
+    data = a_profile().to_dict()
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    body["version"] = 1
+    body["method"] = {k: v for k, v in body["method"].items() if not k.startswith("template")}
+    from digitfusion.enrol.profile import checksum
+
+    back = loads(json.dumps({**body, "checksum": checksum(body)}))
+    assert back.method.template_weight == 0 and back.banks["audio"].sequences is None

@@ -169,9 +169,20 @@ def p_flipped_byte_in_embeddings(tmp, root, good):
     return profile_case(tmp, root, json.dumps(data))
 
 
+def p_templates_cut_short(tmp, root, good):
+    """The templates' frames shortened and the checksum recomputed: the shapes alone must catch it."""
+    from digitfusion.enrol.profile import checksum
+
+    data = json.loads(good.read_text())
+    templates = data["modalities"]["audio"]["templates"]
+    templates["frames"] = templates["frames"][: len(templates["frames"]) // 2 // 4 * 4]
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    return profile_case(tmp, root, json.dumps({**body, "checksum": checksum(body)}))
+
+
 def p_future_version(tmp, root, good):
     data = json.loads(good.read_text())
-    data["version"] = 2
+    data["version"] = 3
     return profile_case(tmp, root, json.dumps(data))
 
 
@@ -221,7 +232,8 @@ PROFILE_CASES = [
     ("truncated", p_truncated, "not valid JSON"),
     ("altered", p_altered, "corrupt"),
     ("flipped_byte", p_flipped_byte_in_embeddings, "corrupt"),
-    ("future_version", p_future_version, "format version 2"),
+    ("templates_cut_short", p_templates_cut_short, "templates do not match"),
+    ("future_version", p_future_version, "format version 3"),
     ("not_json", p_not_json, "not valid JSON"),
     ("a_wav_renamed", p_a_wav, "not valid JSON"),
     ("missing", p_missing, "no such profile file"),

@@ -16,6 +16,7 @@ from digitfusion.enrol.methods import SHIPPED, Bank, MethodParams
 from digitfusion.enrol.profile import EMBEDDINGS, Profile
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.runtime import ExportedRunner
+from digitfusion.features.cepstra import cepstral_frames
 from digitfusion.features.mel import LogMelParams
 from digitfusion.files import csv_rows, resolve_relative
 from digitfusion.inputs import prepare_audio, prepare_image
@@ -78,7 +79,7 @@ def embed(runner: ExportedRunner, examples: list[Example]) -> dict[str, Bank]:
 
 def embed_prepared(runner: ExportedRunner, prepared: dict[str, list[tuple[np.ndarray, int]]]) -> dict[str, Bank]:
     """Prepared inputs (image [1, 28, 28] or clip [clip_samples], digit) per modality -> banks
-    (embeddings [N, D], labels [N]) of the modalities that have any."""
+    (embeddings [N, D], labels [N]; audio also each clip's cepstral frames) of the modalities that have any."""
     banks = {}
     for modality, items in prepared.items():
         if not items:
@@ -90,7 +91,12 @@ def embed_prepared(runner: ExportedRunner, prepared: dict[str, list[tuple[np.nda
         present = np.ones(n, np.float32)
         flags = (present, 0 * present) if modality == "image" else (0 * present, present)
         out = runner.run(images, waves, *flags)
-        banks[modality] = Bank(out[EMBEDDINGS[modality]].astype(np.float32), np.array([d for _, d in items]))
+        sequences = None
+        if modality == "audio":  # the recordings themselves are kept as the person's word templates
+            params = LogMelParams(**runner.preprocessing["audio"])
+            sequences = [cepstral_frames(clip, params) for clip, _ in items]
+        banks[modality] = Bank(out[EMBEDDINGS[modality]].astype(np.float32), np.array([d for _, d in items]),
+                               sequences)
     if not banks:
         raise DigitfusionError("enrolment", "has no examples")
     return banks

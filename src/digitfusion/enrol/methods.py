@@ -18,6 +18,11 @@ close to the person: its mean cosine to their examples, divided by the examples'
 ratio is near 1 for the person's own words, whatever the model's embedding scale), is at least `gate`; other
 queries keep exactly the base model's probabilities. The threshold is chosen on validation speakers: their own
 other takes against other people's clips (bench/bench_enrol.py).
+
+Templates (audio, `template_weight` > 0; enrol/templates.py): the person's recordings themselves, matched to the
+query by dynamic time warping on cepstral frames. Their per-digit distances are mixed in after the embedding
+method, the same way (within the enrolled digits, base mass kept), with a weight that fades out for queries
+that do not sound like the person (`template_gate`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from digitfusion.enrol import templates
 
 N_CLASSES = 10
 METHODS = ("prototypes", "knn", "ridge")
@@ -38,6 +45,9 @@ class MethodParams:
     temperature: float = 0.1
     centre: bool = True
     gate: float | None = None  # closeness ratio a query needs to be adapted (None: every query is)
+    template_weight: float = 0.0  # weight of the person's recordings as DTW templates (0 = not used)
+    template_temperature: float = 0.1
+    template_gate: float = 0.6  # scaled DTW distance past which a query stops sounding like the person
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +59,7 @@ class Bank:
 
     embeddings: np.ndarray
     labels: np.ndarray
+    sequences: list[np.ndarray] | None = None  # audio: each example's cepstral frames [T, 13] (templates)
     cache: dict = field(default_factory=dict, repr=False, compare=False)  # per-bank results (ridge coefficients)
 
     @property
@@ -135,11 +146,46 @@ def gated(base_logits: np.ndarray, adapted: np.ndarray, close: np.ndarray, gate:
     return np.where((close >= gate)[:, None], adapted, log_softmax(base_logits.astype(np.float64)))
 
 
-def adapt(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: MethodParams) -> np.ndarray:
-    """The whole method: base logits [B, 10], query embeddings [B, D] -> adapted log-probabilities [B, 10]."""
+def template_scale(bank: Bank) -> float | None:
+    """The person's DTW scale (templates.profile_scale), computed once per bank."""
+    if "scale" not in bank.cache:
+        bank.cache["scale"] = templates.profile_scale(bank.sequences, bank.labels)
+    return bank.cache["scale"]
+
+
+def with_templates(log_probs: np.ndarray, distances: np.ndarray, params: MethodParams) -> np.ndarray:
+    """Log-probabilities [B, 10] + scaled DTW distances [B, 10] (inf = not enrolled) -> log-probabilities:
+    within the enrolled digits, log q = log p + w(query) * log softmax(-distance / template_temperature),
+    w = template_weight faded by the query's closeness (its smallest distance); base mass of E kept."""
+    enrolled = np.isfinite(distances[0])
+    if not enrolled.any():
+        return log_probs
+    weight = params.template_weight * templates.gate_weight(distances.min(axis=1), params.template_gate)
+    inside = log_probs[:, enrolled]
+    mass = np.logaddexp.reduce(inside, axis=1, keepdims=True)
+    evidence = log_softmax(-distances[:, enrolled] / params.template_temperature)
+    out = log_probs.copy()
+    out[:, enrolled] = log_softmax(inside - mass + weight[:, None] * evidence) + mass
+    return out
+
+
+def template_distances(bank: Bank, params: MethodParams, query_sequences: list[np.ndarray] | None
+                       ) -> np.ndarray | None:
+    """The queries' scaled DTW distances to the person's digits [B, 10], or None when templates do not apply
+    (switched off, no templates or frames, or a single enrolled digit: no scale)."""
+    if not params.template_weight or not bank.sequences or query_sequences is None or not template_scale(bank):
+        return None
+    return templates.distances(bank.sequences, bank.labels, template_scale(bank), query_sequences)
+
+
+def adapt(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: MethodParams,
+          found: np.ndarray | None = None) -> np.ndarray:
+    """The whole method: base logits [B, 10], query embeddings [B, D] (and the queries' template distances
+    from `template_distances`, if any) -> adapted log-probabilities [B, 10]."""
     adapted = combine(base_logits, scores(bank, queries, params), params)
     close = closeness(bank, queries) if params.gate is not None else None
-    return gated(base_logits, adapted, close, params.gate)
+    adapted = gated(base_logits, adapted, close, params.gate)
+    return adapted if found is None else with_templates(adapted, found, params)
 
 
 # The method `digitfusion enrol` ships, and its parameters: chosen on the validation speakers of the six FSDD

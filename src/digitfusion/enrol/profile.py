@@ -1,8 +1,10 @@
 """A person's profile: their enrolment embeddings, bound to the model that made them.
 
-File (JSON, a few kB): {"format": "digitfusion-profile", "version": 1, "name", "model": {"sha256", "strategy"},
-"method": MethodParams, "modalities": {"image" | "audio": {"labels": [N], "shape": [N, D],
-"embeddings": base64 float16 [N, D]}}, "checksum": sha256 of the canonical JSON of everything else}.
+File (JSON, a few kB; about 25 kB with ten recordings' templates): {"format": "digitfusion-profile", "version": 2,
+"name", "model": {"sha256", "strategy"}, "method": MethodParams, "modalities": {"image" | "audio": {"labels": [N],
+"shape": [N, D], "embeddings": base64 float16 [N, D], audio only: "templates": {"lengths": [N], "dim": 13,
+"frames": base64 float16 [sum(lengths), 13]}}}, "checksum": sha256 of the canonical JSON of everything else}.
+Version 1 (no templates) is still read: such a profile adapts with its embeddings only.
 Loading refuses (one line naming the file) a file that is not JSON, truncated, altered (checksum), of another
 format version, or made with another model.
 """
@@ -19,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from digitfusion.atomic import write_text
-from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt
+from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances
 
-FORMAT, VERSION = "digitfusion-profile", 1
+FORMAT, VERSION = "digitfusion-profile", 2
+READABLE_VERSIONS = (1, 2)
 MODALITIES = ("image", "audio")
 EMBEDDINGS = {m: f"{m}_embedding" for m in MODALITIES}  # the exported graph's outputs
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is a few kB; anything near this is not one
@@ -47,29 +50,46 @@ class Profile:
         """What an answer says about the profile it used."""
         return {"name": self.name, "examples": self.examples}
 
-    def adapt(self, logits: np.ndarray, modality: str, embeddings: np.ndarray) -> np.ndarray:
-        """Logits [B, 10] of the model + that modality's embeddings [B, D] -> log-probabilities [B, 10]
-        (unchanged, as log-softmax, when the profile has no example of that modality)."""
+    def adapt(self, logits: np.ndarray, modality: str, embeddings: np.ndarray,
+              found: np.ndarray | None = None) -> np.ndarray:
+        """Logits [B, 10] of the model + that modality's embeddings [B, D] (+ for audio the queries' template
+        distances, `template_distances`) -> log-probabilities [B, 10] (unchanged, as log-softmax, when the
+        profile has no example of that modality)."""
         if modality not in self.banks:
             shifted = logits - logits.max(axis=-1, keepdims=True)
             return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
-        return adapt(logits, embeddings, self.banks[modality], self.method)
+        return adapt(logits, embeddings, self.banks[modality], self.method, found)
 
-    def adapt_outputs(self, out: dict[str, np.ndarray], image_present: bool, audio_present: bool
-                      ) -> dict[str, np.ndarray]:
+    def adapt_outputs(self, out: dict[str, np.ndarray], image_present: bool, audio_present: bool,
+                      clips: np.ndarray | None = None, audio_params: dict | None = None) -> dict[str, np.ndarray]:
         """An exported runner's outputs with fused_logits, image_logits and audio_logits replaced by this
         profile's log-probabilities [B, 10]. The fused answer takes every present, enrolled modality's scores in
-        turn. (A method of the profile so that predict.py needs no import of this package.)"""
+        turn. `clips` [B, clip_samples] (the prepared recordings) and the model's audio preprocessing let the
+        person's templates judge them. (A method of the profile so that predict.py needs no import of this
+        package.)"""
         out = dict(out)
         fused = out["fused_logits"]
         for modality, present in (("image", image_present), ("audio", audio_present)):
             if not present:
                 continue
             embeddings = out[EMBEDDINGS[modality]]
-            out[f"{modality}_logits"] = self.adapt(out[f"{modality}_logits"], modality, embeddings)
-            fused = self.adapt(fused, modality, embeddings)
+            found = self.template_distances(clips, audio_params) if modality == "audio" else None
+            out[f"{modality}_logits"] = self.adapt(out[f"{modality}_logits"], modality, embeddings, found)
+            fused = self.adapt(fused, modality, embeddings, found)
         out["fused_logits"] = fused
         return out
+
+    def template_distances(self, clips: np.ndarray | None, audio_params: dict | None) -> np.ndarray | None:
+        """The clips' distances to the person's recorded digits [B, 10], when this profile has audio templates
+        to match them with (else None)."""
+        bank = self.banks.get("audio")
+        if clips is None or bank is None or not bank.sequences or not self.method.template_weight:
+            return None
+        from digitfusion.features.cepstra import cepstral_frames
+        from digitfusion.features.mel import LogMelParams
+
+        params = LogMelParams(**(audio_params or {}))
+        return template_distances(bank, self.method, [cepstral_frames(clip, params) for clip in clips])
 
     def to_dict(self) -> dict:
         body = {"format": FORMAT, "version": VERSION, "name": self.name,
@@ -99,8 +119,31 @@ def canonical(value):
 
 def encode_bank(bank: Bank) -> dict:
     data = np.ascontiguousarray(bank.embeddings, dtype="<f2")
-    return {"labels": [int(v) for v in bank.labels], "shape": list(data.shape),
-            "embeddings": base64.b64encode(data.tobytes()).decode("ascii")}
+    out = {"labels": [int(v) for v in bank.labels], "shape": list(data.shape),
+           "embeddings": base64.b64encode(data.tobytes()).decode("ascii")}
+    if bank.sequences:
+        frames = np.ascontiguousarray(np.concatenate(bank.sequences), dtype="<f2")
+        out["templates"] = {"lengths": [len(s) for s in bank.sequences], "dim": int(frames.shape[1]),
+                            "frames": base64.b64encode(frames.tobytes()).decode("ascii")}
+    return out
+
+
+def decode_templates(modality: str, data: dict | None, rows: int) -> list[np.ndarray] | None:
+    """A bank's templates (one [T, dim] array per example), or None when it has none."""
+    if data is None:
+        return None
+    try:
+        lengths = [int(n) for n in data["lengths"]]
+        dim = int(data["dim"])
+        raw = base64.b64decode(data["frames"], validate=True)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ProfileError(f"its {modality} templates are malformed ({type(err).__name__})") from None
+    if len(lengths) != rows or min(lengths, default=0) < 1 or dim < 1 or len(raw) != 2 * sum(lengths) * dim:
+        raise ProfileError(f"its {modality} templates do not match their declared lengths")
+    frames = np.frombuffer(raw, dtype="<f2").reshape(-1, dim).astype(np.float32)
+    if not np.isfinite(frames).all():
+        raise ProfileError(f"its {modality} templates are not finite numbers")
+    return np.split(frames, np.cumsum(lengths)[:-1])
 
 
 def decode_bank(modality: str, data: dict) -> Bank:
@@ -117,15 +160,16 @@ def decode_bank(modality: str, data: dict) -> Bank:
     embeddings = np.frombuffer(raw, dtype="<f2").reshape(rows, dim).astype(np.float32)
     if not np.isfinite(embeddings).all():
         raise ProfileError(f"its {modality} embeddings are not finite numbers")
-    return Bank(embeddings, labels)
+    return Bank(embeddings, labels, decode_templates(modality, data.get("templates"), rows))
 
 
 def parse(data: object) -> Profile:
     """A decoded profile JSON -> Profile; raises ProfileError saying what is wrong."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ProfileError("is not a digitfusion profile")
-    if data.get("version") != VERSION:
-        raise ProfileError(f"has format version {data.get('version')!r}; this digitfusion reads version {VERSION}")
+    if data.get("version") not in READABLE_VERSIONS:
+        raise ProfileError(f"has format version {data.get('version')!r}; this digitfusion reads versions "
+                           f"{', '.join(map(str, READABLE_VERSIONS))}")
     body = {k: v for k, v in data.items() if k != "checksum"}
     if data.get("checksum") != checksum(body):
         raise ProfileError("is corrupt (its checksum does not match its content)")
