@@ -34,6 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from enrol_simulation import (  # noqa: E402
+    EMBEDDING_PARTS,
     HARM_ALLOWED,
     KS,
     choose,
@@ -83,27 +84,37 @@ def loso(folds: Path, root: Path) -> dict:
         # Templates: DTW costs between the validation speaker's clips, from other people's to them, and between
         # the test speaker's clips (each trial's templates are columns of these).
         val_costs = cost_matrix(val, val)
-        fold["grids"][TEMPLATES] = template_grid(val, others, val_costs,
-                                                 {name: cost_matrix(data, val) for name, data in others.items()})
+        other_costs = {name: cost_matrix(data, val) for name, data in others.items()}
+        for part, embedding_part in EMBEDDING_PARTS.items():
+            fold["grids"][TEMPLATE_METHODS[part]] = template_grid(val, others, val_costs, other_costs, embedding_part)
         test_costs = cost_matrix(test, test)
         for row, (method, gate, own_only) in ROWS.items():
             params = choose([fold["grids"][method]], list(others), gate, own_only)
             own, harm = summary(fold["grids"][method][params], list(others))
             fold["rows"][row] = {"chosen": params, "validation": (own, harm), "test": tested(test, params, test_costs)}
+        fold["test side"] = (test, test_costs)  # the shipped setting is scored on it once chosen (not saved)
         print(f"  fold {holdout} (validation speaker {fold['val_speaker']}): baseline "
               f"{100 * fold['rows']['ridge, gated']['test'][1]['baseline']:.1f} %", flush=True)
         result[holdout] = fold
     return result
 
 
-# Methods table rows: (method, gate allowed, the first round's own-voice-only rule). TEMPLATES is the person's
-# recordings matched by DTW, added to the gated ridge that was shipped before them (enrol_simulation.EMBEDDING_PART).
-TEMPLATES = "templates"
+# Methods table rows: (method, gate allowed, the first round's own-voice-only rule). Templates are the person's
+# recordings matched by DTW, added to the gated ridge that was shipped before them or used alone
+# (enrol_simulation.EMBEDDING_PARTS).
+TEMPLATE_METHODS = {"ridge": "ridge, gated + templates (DTW)", "none": "templates (DTW) alone"}
 ROWS = {"ridge, first round's rule (own voice only, no gate)": ("ridge", False, True),
         **{f"{m}, no gate": (m, False, False) for m in METHODS},
         **{f"{m}, gated": (m, True, False) for m in METHODS},
-        "ridge, gated + templates (DTW), own voice only": (TEMPLATES, True, True),
-        "ridge, gated + templates (DTW)": (TEMPLATES, True, False)}
+        "ridge, gated + templates (DTW), own voice only (no harm rule)": (TEMPLATE_METHODS["ridge"], True, True),
+        **{name: (name, True, False) for name in TEMPLATE_METHODS.values()}}
+
+
+SHIPPED_ROW = "the shipped setting (one setting for every fold, chosen on the validation speakers pooled)"
+# The shipped setting is one MethodParams for both modalities, and templates exist for recordings only: a
+# setting without the embedding part ("templates alone") would leave a person's writing unused, so the
+# shipped choice is made among the methods that keep it.
+SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"])
 
 
 def shipped_choice(folds: dict) -> MethodParams:
@@ -111,7 +122,7 @@ def shipped_choice(folds: dict) -> MethodParams:
     harm no set of other people (test speakers unused)."""
     others = list(next(iter(folds.values()))["others_baseline"])
     best, best_key = None, None
-    for method in (*METHODS, TEMPLATES):
+    for method in SHIPPABLE:
         grids = [f["grids"][method] for f in folds.values()]
         params = choose(grids, others, gate=True)
         own, harm = np.mean([summary(g[params], others) for g in grids], axis=0)
@@ -137,7 +148,7 @@ def methods_table(folds: dict) -> str:
             "|---|" + "---|" * (len(KS) + 2)]
     base = [np.mean([folds[s]["rows"]["ridge, gated"]["test"][k]["baseline"] for s in speakers]) for k in KS]
     rows.append("| no enrolment (baseline) | " + " | ".join(f"{100 * b:.2f}" for b in base) + " | — | — |")
-    for row in ROWS:
+    for row in (*ROWS, SHIPPED_ROW):
         cells = [np.mean([folds[s]["rows"][row]["test"][k]["enrolled"] for s in speakers]) for k in KS]
         own, harm = np.mean([folds[s]["rows"][row]["validation"] for s in speakers], axis=0)
         chosen = "; ".join(f"{s} {describe_params(folds[s]['rows'][row]['chosen'])}" for s in speakers)
@@ -326,10 +337,17 @@ def main() -> int:
         shipped = shipped_choice(folds)
         best_row = f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}"
         if shipped.template_weight:
-            best_row = "ridge, gated + templates (DTW)"
+            best_row = TEMPLATE_METHODS["ridge" if shipped.weight else "none"]
+        grid_name = TEMPLATE_METHODS["ridge"] if shipped.template_weight else shipped.name
+        for fold in folds.values():  # the one pooled setting on every test speaker, read once
+            test, test_costs = fold.pop("test side")
+            validation = summary(fold["grids"][grid_name][shipped], list(fold["others_baseline"]))
+            fold["rows"][SHIPPED_ROW] = {"chosen": shipped, "validation": validation,
+                                         "test": tested(test, shipped, test_costs)}
         sections = [("Methods (FSDD leave-one-speaker-out: test speakers, mean of folds and of 50 enrolment trials, "
                      "audio-only accuracy %)", methods_table(folds)),
                     (f"Per fold, {best_row} (per-fold choice on validation)", per_fold_table(folds, best_row)),
+                    ("Per fold, the shipped setting", per_fold_table(folds, SHIPPED_ROW)),
                     ("Shipped (chosen on the validation speakers pooled)", f"`{shipped}`")]
     model = Path(args.model)
     if not args.skip_model:

@@ -37,11 +37,13 @@ GATES = (None, 0.8, 0.9, 1.0, 1.1, 1.2)
 VALIDATION_STARTS = range(0, 50, 5)  # 10 trials per k on the validation speaker; the test speaker gets all 50
 TAKES = 50
 HARM_ALLOWED = 0.003
-# Templates (DTW on the person's recordings) on top of the embedding setting `SHIPPED` had before them
+# Templates (DTW on the person's recordings), over the embedding setting `SHIPPED` had before them or alone
 TEMPLATE_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
 TEMPLATE_TEMPERATURES = (0.02, 0.05, 0.1, 0.2)
 TEMPLATE_GATES = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
-EMBEDDING_PART = MethodParams(SHIPPED.name, SHIPPED.weight, SHIPPED.temperature, SHIPPED.centre, SHIPPED.gate)
+EMBEDDING_PARTS = {"ridge": MethodParams(SHIPPED.name, SHIPPED.weight, SHIPPED.temperature, SHIPPED.centre,
+                                         SHIPPED.gate),
+                   "none": MethodParams("ridge", weight=0.0, gate=None)}
 
 
 def take_of(path: str) -> int:
@@ -216,8 +218,8 @@ def tested(test: dict, params: MethodParams, costs: np.ndarray | None = None) ->
 
 
 def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, other_costs: dict[str, np.ndarray],
-                  ks=KS, starts=VALIDATION_STARTS) -> dict:
-    """Every template setting over the embedding part (EMBEDDING_PART), like `grid`: {MethodParams: {(set, k):
+                  embedding_part: MethodParams, ks=KS, starts=VALIDATION_STARTS) -> dict:
+    """Every template setting over one embedding part (EMBEDDING_PARTS), like `grid`: {MethodParams: {(set, k):
     own accuracy or accuracy change}}, "baseline" -> the same without a profile."""
     out: dict = {}
     for k in ks:
@@ -229,13 +231,13 @@ def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, oth
                 logits, truth = data["logits"][rows], data["labels"][rows]
                 base = float((logits.argmax(1) == truth).mean())
                 out.setdefault("baseline", {}).setdefault((name, k), []).append(base)
-                similarity = scores(bank, data["embeddings"][rows], EMBEDDING_PART)
-                embedded = gated(logits, combine(logits, similarity, EMBEDDING_PART),
-                                 closeness(bank, data["embeddings"][rows]), EMBEDDING_PART.gate)
+                similarity = scores(bank, data["embeddings"][rows], embedding_part)
+                embedded = gated(logits, combine(logits, similarity, embedding_part),
+                                 closeness(bank, data["embeddings"][rows]), embedding_part.gate)
                 found = template_distances(costs, own_costs, own["labels"], enrolled)
                 for weight, temperature, gate in itertools.product(TEMPLATE_WEIGHTS, TEMPLATE_TEMPERATURES,
                                                                     TEMPLATE_GATES):
-                    params = replace(EMBEDDING_PART, template_weight=weight, template_temperature=temperature,
+                    params = replace(embedding_part, template_weight=weight, template_temperature=temperature,
                                      template_gate=gate)
                     answers = with_templates(embedded, found, params).argmax(1)
                     value = float((answers == truth).mean()) - (name != "own") * base

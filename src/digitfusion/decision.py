@@ -16,6 +16,7 @@ Answer fields: status "ok" | "unsure" | "rejected", reason (null when ok), disag
 from __future__ import annotations
 
 import base64
+from functools import lru_cache
 
 import numpy as np
 from scipy.signal import butter, sosfilt
@@ -56,11 +57,18 @@ def voiced_seconds(clips: np.ndarray, sample_rate: int = 8000, correlation: floa
                            for i in range(0, len(clips), chunk)])
 
 
+@lru_cache(maxsize=4)
+def voice_band_filter(sample_rate: int) -> np.ndarray:
+    """The 4th-order Butterworth band-pass of VOICE_BAND_HZ as second-order sections (designed once per rate:
+    the design costs more than filtering one clip)."""
+    return butter(4, VOICE_BAND_HZ, btype="bandpass", fs=sample_rate, output="sos")
+
+
 def _voiced(clips: np.ndarray, sample_rate: int, correlation: float, frame: int = 320, hop: int = 80) -> np.ndarray:
     """A frame counts when it is within 35 dB of the clip's loudest frame and the autocorrelation of its
     150-900 Hz band (Hann window) peaks above `correlation` at a lag in the pitch range. [B, N] -> [B]"""
     starts = np.arange(0, clips.shape[1] - frame + 1, hop)
-    band = sosfilt(butter(4, VOICE_BAND_HZ, btype="bandpass", fs=sample_rate, output="sos"), clips, axis=1)
+    band = sosfilt(voice_band_filter(sample_rate), clips, axis=1)
     frames = band[:, starts[:, None] + np.arange(frame)[None, :]]  # [B, F, frame]
     frames = frames - frames.mean(axis=-1, keepdims=True)
     power = (frames ** 2).mean(axis=-1)  # [B, F]

@@ -52,7 +52,7 @@ def test_templates_recognise_the_person_and_fade_out_for_someone_else():
     found = distances(templates, labels, scale, own)
     assert (found.argmin(axis=1) == truth).mean() == 1.0
     assert found.min(axis=1).max() < 1.0 < distances(templates, labels, scale, stranger).min(axis=1).min()
-    assert gate_weight(np.array([0.2, 0.6, 2.0]), 0.6).round(3).tolist() == [1.0, 0.5, 0.0]
+    assert gate_weight(np.array([0.5, 0.6, 0.7]), 0.6).round(3).tolist() == [1.0, 0.5, 0.0]
 
 
 def test_templates_move_an_uninformed_model_to_the_person_and_leave_strangers_alone():
