@@ -9,6 +9,8 @@
    setting (weight, temperature, centring, gate) is chosen on the fold's VALIDATION speaker: best own-voice
    accuracy among the settings that do not harm other people; then scored once on its test speaker. The shipped
    method is chosen on the validation speakers pooled over folds.
+   Templates (the person's recordings matched by DTW, over the gated ridge or alone) are scored the same way,
+   with DTW cost matrices computed once per fold.
 2. No-harm: the exported model (`--model`, default the shipped one) answers the FSDD official test (audio) and
    MNIST test (images) with and without another person's profile (outside voices giulio / sheila; the first
    optdigits writer's digits), profiles made by `digitfusion enrol` (so with the method `SHIPPED` holds).

@@ -103,3 +103,16 @@ def test_a_version_1_profile_without_templates_still_loads():
 
     back = loads(json.dumps({**body, "checksum": checksum(body)}))
     assert back.method.template_weight == 0 and back.banks["audio"].sequences is None
+
+
+def test_templates_of_another_frame_size_are_refused():
+    data = with_templates(a_profile()).to_dict()
+    import base64
+
+    from digitfusion.enrol.profile import checksum
+
+    frames = base64.b64encode(np.zeros((10, 26), "<f2").tobytes()).decode("ascii")
+    data["modalities"]["audio"]["templates"] = {"lengths": [1] * 10, "dim": 26, "frames": frames}
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    with pytest.raises(ProfileError, match="26 features per frame, this digitfusion makes 13"):
+        loads(json.dumps({**body, "checksum": checksum(body)}))

@@ -21,8 +21,8 @@ other takes against other people's clips (bench/bench_enrol.py).
 
 Templates (audio, `template_weight` > 0; enrol/templates.py): the person's recordings themselves, matched to the
 query by dynamic time warping on cepstral frames. Their per-digit distances are mixed in after the embedding
-method, the same way (within the enrolled digits, base mass kept), with a weight that fades out for queries
-that do not sound like the person (`template_gate`).
+method, the same way (within the enrolled digits, base mass kept), only for queries that sound like the person:
+the weight drops to 0 past `template_gate` (templates.gate_weight).
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def template_scale(bank: Bank) -> float | None:
 def with_templates(log_probs: np.ndarray, distances: np.ndarray, params: MethodParams) -> np.ndarray:
     """Log-probabilities [B, 10] + scaled DTW distances [B, 10] (inf = not enrolled) -> log-probabilities:
     within the enrolled digits, log q = log p + w(query) * log softmax(-distance / template_temperature),
-    w = template_weight faded by the query's closeness (its smallest distance); base mass of E kept."""
+    w = template_weight gated by the query's closeness (its smallest distance); base mass of E kept."""
     enrolled = np.isfinite(distances[0])
     if not enrolled.any():
         return log_probs

@@ -22,6 +22,7 @@ import numpy as np
 
 from digitfusion.atomic import write_text
 from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances
+from digitfusion.features.cepstra import N_CEPSTRA
 
 FORMAT, VERSION = "digitfusion-profile", 2
 READABLE_VERSIONS = (1, 2)
@@ -140,6 +141,9 @@ def decode_templates(modality: str, data: dict | None, rows: int) -> list[np.nda
         raise ProfileError(f"its {modality} templates are malformed ({type(err).__name__})") from None
     if len(lengths) != rows or min(lengths, default=0) < 1 or dim < 1 or len(raw) != 2 * sum(lengths) * dim:
         raise ProfileError(f"its {modality} templates do not match their declared lengths")
+    if dim != N_CEPSTRA:
+        raise ProfileError(f"its {modality} templates have {dim} features per frame, this digitfusion makes "
+                           f"{N_CEPSTRA}")
     frames = np.frombuffer(raw, dtype="<f2").reshape(-1, dim).astype(np.float32)
     if not np.isfinite(frames).all():
         raise ProfileError(f"its {modality} templates are not finite numbers")
