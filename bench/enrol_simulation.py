@@ -28,7 +28,7 @@ from digitfusion.enrol.methods import (
     scores,
     with_templates,
 )
-from digitfusion.enrol.templates import dtw_costs
+from digitfusion.enrol.templates import dtw_costs, median_between_digits, nearest_per_digit
 
 KS = (1, 3, 5)
 WEIGHTS = (0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -112,24 +112,19 @@ def fold_embeddings(fold: Path, side) -> dict:
             "model": "attention (fused)" if fused else "audio-cnn"}
 
 
-def cost_matrix(queries: dict, owner: dict, chunk: int = 4) -> np.ndarray:
+def cost_matrix(queries: dict, owner: dict) -> np.ndarray:
     """DTW costs [Nq, N] of every clip of `queries` to every clip of the person `owner` (the templates of any
-    trial are columns of it), in chunks of queries to bound memory."""
-    q, t = queries["sequences"], owner["sequences"]
-    return np.concatenate([dtw_costs(q[i:i + chunk], t) for i in range(0, len(q), chunk)])
+    trial are columns of it)."""
+    return dtw_costs(queries["sequences"], owner["sequences"])
 
 
 def template_distances(costs: np.ndarray, owner_costs: np.ndarray, labels: np.ndarray, enrolled: np.ndarray
                        ) -> np.ndarray:
     """Per query row of `costs`, its scaled distance to each digit [B, 10] with the owner's `enrolled` clips as
-    templates (the scale as templates.profile_scale: median cost between templates of different digits)."""
+    templates: what templates.distances gives a profile of those clips, read from precomputed costs."""
     own_labels = labels[enrolled]
-    between = owner_costs[enrolled][:, enrolled][own_labels[:, None] != own_labels[None, :]]
-    picked = costs[:, enrolled] / np.median(between)
-    out = np.full((len(costs), 10), np.inf)
-    for digit in np.unique(own_labels):
-        out[:, digit] = picked[:, own_labels == digit].min(axis=1)
-    return out
+    scale = median_between_digits(owner_costs[enrolled][:, enrolled], own_labels)
+    return nearest_per_digit(costs[:, enrolled] / scale, own_labels)
 
 
 def trials(data: dict, k: int, starts):

@@ -89,3 +89,12 @@ def test_one_enrolled_digit_has_no_scale_and_adds_nothing(labels):
     params = MethodParams(weight=0.0, template_weight=2.0)
     assert template_distances(bank, params, sequences(5, 2)) is None
     assert np.allclose(adapt(base, np.ones((2, 2)), bank, params), log_softmax(base))
+
+
+def test_chunked_queries_give_the_same_costs(monkeypatch):
+    from digitfusion.enrol import templates
+
+    queries, refs = sequences(6, 9), sequences(7, 4)
+    whole = dtw_costs(queries, refs)
+    monkeypatch.setattr(templates, "MAX_PAIRS", 8)  # two queries per chunk
+    assert np.array_equal(dtw_costs(queries, refs), whole)

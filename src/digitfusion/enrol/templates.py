@@ -17,6 +17,7 @@ import numpy as np
 
 N_CLASSES = 10
 GATE_WIDTH = 0.005  # a nearly hard edge: 0.005-0.1 tried on the validation speakers, the sharpest did best
+MAX_PAIRS = 2000  # DTW pairs computed at once: ~150 MB for 1 s words
 
 
 def dtw_costs(queries: list[np.ndarray], templates: list[np.ndarray]) -> np.ndarray:
@@ -25,7 +26,11 @@ def dtw_costs(queries: list[np.ndarray], templates: list[np.ndarray]) -> np.ndar
     Euclidean frame distances, steps (1, 1), (1, 0), (0, 1) of weight 1 (librosa.sequence.dtw's defaults;
     tests compare the two). Batched over all pairs: each row i of the cost grid is one numpy pass, the
     horizontal steps solved as a running minimum (C[i, j] = S[j] + min_{k<=j} (A[k] - S[k]) with S the
-    cumulative frame distances of the row), so Q x N pairs cost about max(Tq) array operations."""
+    cumulative frame distances of the row), so Q x N pairs cost about max(Tq) array operations; queries go in
+    chunks of at most MAX_PAIRS pairs, which bounds memory (a [pairs, Tq, Tt] grid)."""
+    step = max(1, MAX_PAIRS // len(templates))
+    if len(queries) > step:
+        return np.concatenate([dtw_costs(queries[i:i + step], templates) for i in range(0, len(queries), step)])
     q_len = np.array([len(q) for q in queries])
     t_len = np.array([len(t) for t in templates])
     qs, ts = padded(queries), padded(templates)
@@ -64,17 +69,25 @@ def padded(sequences: list[np.ndarray]) -> np.ndarray:
 
 def profile_scale(templates: list[np.ndarray], labels: np.ndarray) -> float | None:
     """The median DTW cost between the person's templates of different digits (None with a single digit)."""
+    return median_between_digits(dtw_costs(templates, templates), labels)
+
+
+def median_between_digits(costs: np.ndarray, labels: np.ndarray) -> float | None:
+    """The median of a templates x templates cost matrix over pairs of different digits (None if no pair)."""
     different = labels[:, None] != labels[None, :]
-    if not different.any():
-        return None
-    return float(np.median(dtw_costs(templates, templates)[different]))
+    return float(np.median(costs[different])) if different.any() else None
 
 
 def distances(templates: list[np.ndarray], labels: np.ndarray, scale: float, queries: list[np.ndarray]
               ) -> np.ndarray:
     """Each query's scaled distance to each digit [B, 10]: the nearest template of it (inf where none)."""
-    costs = dtw_costs(queries, templates) / scale
-    out = np.full((len(queries), N_CLASSES), np.inf)
+    return nearest_per_digit(dtw_costs(queries, templates) / scale, labels)
+
+
+def nearest_per_digit(costs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Costs of queries to templates [B, N] with the templates' digits [N] -> [B, 10]: the nearest template of
+    each digit (inf for a digit without one)."""
+    out = np.full((len(costs), N_CLASSES), np.inf)
     for digit in np.unique(labels):
         out[:, digit] = costs[:, labels == digit].min(axis=1)
     return out
