@@ -119,9 +119,9 @@ SHIPPED_ROW = "the shipped setting (one setting for every fold, chosen on the va
 SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"])
 
 
-def shipped_choice(folds: dict) -> MethodParams:
-    """The method and setting with the best own-voice validation accuracy pooled over folds, among those that
-    harm no set of other people (test speakers unused)."""
+def shipped_choice(folds: dict) -> tuple[str, MethodParams]:
+    """The method (its grid's name) and setting with the best own-voice validation accuracy pooled over folds,
+    among those that harm no set of other people (test speakers unused)."""
     others = list(next(iter(folds.values()))["others_baseline"])
     best, best_key = None, None
     for method in SHIPPABLE:
@@ -130,7 +130,7 @@ def shipped_choice(folds: dict) -> MethodParams:
         own, harm = np.mean([summary(g[params], others) for g in grids], axis=0)
         key = (harm >= -HARM_ALLOWED, own, harm)
         if best_key is None or key > best_key:
-            best, best_key = params, key
+            best, best_key = (method, params), key
     return best
 
 
@@ -336,11 +336,9 @@ def main() -> int:
     sections, folds, shipped, numbers = [], {}, None, {}
     if not args.skip_loso:
         folds = loso(Path(args.folds), root)
-        shipped = shipped_choice(folds)
-        best_row = f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}"
-        if shipped.template_weight:
-            best_row = TEMPLATE_METHODS["ridge" if shipped.weight else "none"]
-        grid_name = TEMPLATE_METHODS["ridge"] if shipped.template_weight else shipped.name
+        grid_name, shipped = shipped_choice(folds)
+        best_row = grid_name if shipped.template_weight else (
+            f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}")
         for fold in folds.values():  # the one pooled setting on every test speaker, read once
             test, test_costs = fold.pop("test side")
             validation = summary(fold["grids"][grid_name][shipped], list(fold["others_baseline"]))

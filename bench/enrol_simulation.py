@@ -18,16 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from digitfusion.enrol.methods import (
-    SHIPPED,
-    Bank,
-    MethodParams,
-    closeness,
-    combine,
-    gated,
-    scores,
-    with_templates,
-)
+from digitfusion.enrol.methods import SHIPPED, Bank, MethodParams, adapt, closeness, combine, scores, with_templates
 from digitfusion.enrol.templates import dtw_costs, median_between_digits, nearest_per_digit
 
 KS = (1, 3, 5)
@@ -41,9 +32,7 @@ HARM_ALLOWED = 0.003
 TEMPLATE_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
 TEMPLATE_TEMPERATURES = (0.02, 0.05, 0.1, 0.2)
 TEMPLATE_GATES = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
-EMBEDDING_PARTS = {"ridge": MethodParams(SHIPPED.name, SHIPPED.weight, SHIPPED.temperature, SHIPPED.centre,
-                                         SHIPPED.gate),
-                   "none": MethodParams("ridge", weight=0.0, gate=None)}
+EMBEDDING_PARTS = {"ridge": replace(SHIPPED, template_weight=0.0), "none": MethodParams("ridge", weight=0.0, gate=None)}
 
 
 def take_of(path: str) -> int:
@@ -139,12 +128,6 @@ def settings(method: str):
         yield MethodParams(method, weight, temperature, centre)
 
 
-def hits(bank: Bank, data: dict, mask, params: MethodParams, similarity, close) -> float:
-    base = data["logits"][mask]
-    adapted = gated(base, combine(base, similarity, params), close, params.gate)
-    return float((adapted.argmax(1) == data["labels"][mask]).mean())
-
-
 def grid(own: dict, others: dict[str, dict], method: str, ks=KS, starts=VALIDATION_STARTS) -> dict:
     """Every setting of a method (gates included) -> {"own": mean accuracy per k, "harm": accuracy drop per
     other set, mean over trials}; "baseline" -> the same without a profile."""
@@ -196,18 +179,11 @@ def tested(test: dict, params: MethodParams, costs: np.ndarray | None = None) ->
     for k in KS:
         base_hits, enrolled_hits = [], []
         for bank, mask in trials(test, k, range(TAKES)):
-            base_hits.append(float((test["logits"][mask].argmax(1) == test["labels"][mask]).mean()))
-            similarity = scores(bank, test["embeddings"][mask], params)
-            if params.template_weight:
-                base = test["logits"][mask]
-                adapted = gated(base, combine(base, similarity, params), closeness(bank, test["embeddings"][mask]),
-                                params.gate)
-                found = template_distances(costs[mask], costs, test["labels"], ~mask)
-                answers = with_templates(adapted, found, params).argmax(1)
-                enrolled_hits.append(float((answers == test["labels"][mask]).mean()))
-            else:
-                enrolled_hits.append(hits(bank, test, mask, params, similarity,
-                                          closeness(bank, test["embeddings"][mask])))
+            truth = test["labels"][mask]
+            base_hits.append(float((test["logits"][mask].argmax(1) == truth).mean()))
+            found = template_distances(costs[mask], costs, test["labels"], ~mask) if params.template_weight else None
+            answers = adapt(test["logits"][mask], test["embeddings"][mask], bank, params, found).argmax(1)
+            enrolled_hits.append(float((answers == truth).mean()))
         out[k] = {"baseline": float(np.mean(base_hits)), "enrolled": float(np.mean(enrolled_hits))}
     return out
 
@@ -226,9 +202,7 @@ def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, oth
                 logits, truth = data["logits"][rows], data["labels"][rows]
                 base = float((logits.argmax(1) == truth).mean())
                 out.setdefault("baseline", {}).setdefault((name, k), []).append(base)
-                similarity = scores(bank, data["embeddings"][rows], embedding_part)
-                embedded = gated(logits, combine(logits, similarity, embedding_part),
-                                 closeness(bank, data["embeddings"][rows]), embedding_part.gate)
+                embedded = adapt(logits, data["embeddings"][rows], bank, embedding_part)  # once per set
                 found = template_distances(costs, own_costs, own["labels"], enrolled)
                 for weight, temperature, gate in itertools.product(TEMPLATE_WEIGHTS, TEMPLATE_TEMPERATURES,
                                                                     TEMPLATE_GATES):

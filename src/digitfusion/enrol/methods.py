@@ -169,11 +169,17 @@ def with_templates(log_probs: np.ndarray, distances: np.ndarray, params: MethodP
     return out
 
 
+def uses_templates(bank: Bank, params: MethodParams) -> bool:
+    """Whether a query's template distances can change this bank's answers (switched on, templates kept, and
+    at least two digits enrolled: else there is no scale)."""
+    return bool(params.template_weight and bank.sequences and template_scale(bank))
+
+
 def template_distances(bank: Bank, params: MethodParams, query_sequences: list[np.ndarray] | None
                        ) -> np.ndarray | None:
     """The queries' scaled DTW distances to the person's digits [B, 10], or None when templates do not apply
-    (switched off, no templates or frames, or a single enrolled digit: no scale)."""
-    if not params.template_weight or not bank.sequences or query_sequences is None or not template_scale(bank):
+    (`uses_templates`, or no query frames)."""
+    if query_sequences is None or not uses_templates(bank, params):
         return None
     return templates.distances(bank.sequences, bank.labels, template_scale(bank), query_sequences)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from digitfusion.atomic import write_text
-from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances
+from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances, uses_templates
 from digitfusion.features.cepstra import N_CEPSTRA
 
 FORMAT, VERSION = "digitfusion-profile", 2
@@ -84,8 +84,8 @@ class Profile:
         """The clips' distances to the person's recorded digits [B, 10], when this profile has audio templates
         to match them with (else None)."""
         bank = self.banks.get("audio")
-        if clips is None or bank is None or not bank.sequences or not self.method.template_weight:
-            return None
+        if clips is None or bank is None or not uses_templates(bank, self.method):
+            return None  # (checked before the clips' frames are computed)
         from digitfusion.features.cepstra import cepstral_frames
         from digitfusion.features.mel import LogMelParams
 
