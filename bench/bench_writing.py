@@ -34,6 +34,8 @@ VARIANTS = {"affine (preset)": BASELINE_IMAGE, "affine + user-path": BASELINE_IM
             "affine + writing": BASELINE_IMAGE + WRITING_OPS,
             "affine + writing + user-path": BASELINE_IMAGE + WRITING_OPS + ["user-path"],
             "affine + user-size": BASELINE_IMAGE + ["user-size"]}
+# One writing op at a time on top of the `people` preset (all five together cost 22 points on the font-drawn digits).
+VARIANTS.update({f"affine + user-path + {op}": BASELINE_IMAGE + ["user-path", op] for op in WRITING_OPS})
 
 
 def font_digits(per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
