@@ -4,7 +4,9 @@ Images: letters and symbols drawn with the installed fonts, scribbles, specks, t
 Audio: non-digit words and syllables spoken by espeak-ng voices, noise, music-like tones, clipped fragments
 of words, near-empty recordings (room noise). Two halves with different words, letters, voices and seeds:
 "threshold" (thresholds are chosen on it, with validation pairs) and "held-out" (read only by the report).
-Generated on demand into a folder, never committed.
+A third, larger part, "training", shares none of their letters, words or voices: the outliers a model may be
+trained to be unsure about (training/outliers.py, outlier exposure). Generated on demand into a folder, never
+committed.
 """
 
 from __future__ import annotations
@@ -21,17 +23,38 @@ from digitfusion.audio_io import resample
 from digitfusion.evaluation.synthetic import INKS, PAPERS, draw_digit, speak, system_fonts
 
 HALVES = ("threshold", "held-out")
-# letters and symbols that do not look like a digit (no O, I, l, Z, S, B, b, G, g, q)
-GLYPHS = {"threshold": "ACEHKMPRUWYadhkmrx#+*", "held-out": "FJLNQTVXefnptwy@&=%"}
+PARTS = (*HALVES, "training")
+# letters and symbols that do not look like a digit (no O, I, l, Z, S, B, b, G, g, q); the training part's also
+# leave out what a digit may look like once cropped to 28 px (! / ( [ j: a 1; $ §: a 5; ? a 2; circles: a 0)
+GLYPHS = {"threshold": "ACEHKMPRUWYadhkmrx#+*", "held-out": "FJLNQTVXefnptwy@&=%",
+          "training": "cuv<>~^;:€¥¶µ÷×±λπψωηΔΛΣΠΨЖЯИЙШЩЫЮ"}
 WORDS = {"threshold": ("hello", "yes", "cat", "house", "stop", "left", "water", "apple", "maybe", "blue", "table",
                        "go"),
          "held-out": ("no", "dog", "window", "right", "music", "red", "thanks", "green", "chair", "up", "please",
-                      "sun")}
-SYLLABLES = {"threshold": ("ba", "ka", "la", "mi", "shh", "ah"), "held-out": ("ta", "po", "ne", "ru", "mm", "oh")}
+                      "sun"),
+         # common words that neither sound like a digit (no "won", "to", "for", "ate", "heaven", "weight") nor
+         # are in a half
+         "training": ("the", "and", "have", "that", "with", "this", "from", "they", "will", "would", "there",
+                      "what", "about", "which", "when", "make", "like", "time", "just", "know", "take", "people",
+                      "year", "good", "some", "could", "them", "see", "other", "than", "then", "now", "look", "only",
+                      "come", "over", "think", "also", "back", "after", "use", "work", "well", "way", "even", "want",
+                      "because", "any", "give", "day", "most", "morning", "coffee", "phone", "garden", "yellow",
+                      "purple", "orange", "banana", "pencil", "paper", "letter", "computer", "bottle", "street",
+                      "money", "happy", "sorry", "hi", "okay", "where", "who", "why", "how", "again", "never",
+                      "always", "kitchen", "doctor", "teacher", "mother", "father", "brother", "sister", "summer",
+                      "river", "mountain", "light", "dark", "little", "big", "small", "open", "close", "down",
+                      "bird", "fish", "horse", "mouse", "car", "bus", "boat", "bed", "door", "book", "milk",
+                      "bread", "cheese")}
+SYLLABLES = {"threshold": ("ba", "ka", "la", "mi", "shh", "ah"), "held-out": ("ta", "po", "ne", "ru", "mm", "oh"),
+             "training": ("da", "ge", "ki", "sa", "pi", "lu", "bu", "ho", "ss", "uh")}
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 VOICES = {"threshold": ("en-us", "en-gb", "en+f2", "en-us+m3"), "held-out": ("en-gb-scotland", "en+f4", "en-029",
-                                                                             "en+klatt")}
-SEEDS = {"threshold": 101, "held-out": 202}
+                                                                             "en+klatt"),
+          "training": ("en-gb-x-rp", "en-us-nyc", "en+f1", "en+m1", "en-gb-x-gbclan", "en+f3")}
+SEEDS = {"threshold": 101, "held-out": 202, "training": 303}
+# (renders of each glyph, fonts tried, images of every other kind, recordings of every other kind): the halves
+# are small test sets, the training part is what a model learns "not a digit" from
+SIZES = {"threshold": (2, 6, 8, 8), "held-out": (2, 6, 8, 8), "training": (24, 40, 60, 30)}
 RATE = 16000  # the rate every generated recording is written at
 
 
@@ -45,12 +68,15 @@ class NonDigit:
 # ----------------------------------------------------------------------------- images
 
 
-def make_images(out: Path, half: str, per_kind: int = 8) -> list[NonDigit]:
-    """Letters/symbols (each glyph twice), scribbles, specks and textures, as PNG files in `out`."""
+def make_images(out: Path, half: str, per_kind: int | None = None) -> list[NonDigit]:
+    """Letters/symbols (each glyph twice in a half), scribbles, specks and textures, as PNG files in `out`
+    (`per_kind` of each kind but letters; default: the part's size)."""
     rng = np.random.default_rng(SEEDS[half])
-    fonts = system_fonts() or [None]
+    renders, font_count, default_count, _ = SIZES[half]
+    per_kind = default_count if per_kind is None else per_kind
+    fonts = system_fonts(font_count) or [None]
     items = []
-    for k, glyph in enumerate(GLYPHS[half] * 2):
+    for k, glyph in enumerate(GLYPHS[half] * renders):
         font = fonts[k % len(fonts)]
         paper, ink = PAPERS[k % len(PAPERS)], INKS[int(rng.integers(len(INKS)))]
         size = int(rng.choice([64, 160, 400]))
@@ -112,9 +138,11 @@ def _texture(rng: np.random.Generator, k: int) -> Image.Image:
 # ----------------------------------------------------------------------------- audio
 
 
-def make_audio(out: Path, half: str, per_kind: int = 8) -> list[NonDigit]:
-    """Words (each twice, two voices), syllables, noise, tones, fragments and near-empty recordings (WAV)."""
+def make_audio(out: Path, half: str, per_kind: int | None = None) -> list[NonDigit]:
+    """Words (each twice, two voices), syllables, noise, tones, fragments and near-empty recordings (WAV)
+    (`per_kind` of each of the last four kinds; default: the part's size)."""
     rng = np.random.default_rng(SEEDS[half])
+    per_kind = SIZES[half][3] if per_kind is None else per_kind
     voices = VOICES[half]
     items = []
     spoken = [("word", w) for w in WORDS[half] * 2] + [("syllable", s) for s in SYLLABLES[half]]

@@ -51,6 +51,7 @@ class TrainConfig:
     corpus_weights: dict = field(default_factory=dict)  # {speech corpus: share of its clips per epoch} (sampling.py)
     modality_dropout: float = 0.0  # fused models: probability that a training pair loses one modality
     modality_loss_weight: float = 0.0  # intermediate fusions: weight of their per-modality heads' loss
+    outlier_exposure: float = 0.0  # unimodal models: weight of the loss that spreads non-digits' answers (outliers.py)
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
@@ -77,6 +78,8 @@ class TrainConfig:
         data.pop({"image": "corpus", "audio": "images"}.get(self.modality, ""), None)
         if not self.corpus_weights or self.modality == "image":  # added later: configs without weights keep their hash
             data.pop("corpus_weights")
+        if not self.outlier_exposure:  # added later: configs without it keep their hash
+            data.pop("outlier_exposure")
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}

@@ -32,6 +32,7 @@ from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.data import loader, side_dataset
 from digitfusion.training.faults import fault_callbacks
 from digitfusion.training.module import LitClassifier
+from digitfusion.training.outliers import outlier_inputs
 from digitfusion.training.sampling import check_weights, epoch_sampler
 
 log = logging.getLogger("digitfusion")
@@ -102,7 +103,8 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves,
                              audio_rows=audio_rows)
     val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
-    lit = LitClassifier(model, config, augmenter)
+    outliers = outlier_inputs(config.modality, params) if config.outlier_exposure else None
+    lit = LitClassifier(model, config, augmenter, outliers)
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val_loss", mode="min",
                            save_last=True, save_weights_only=False)
     callbacks = [best] + ([EarlyStopping("val_loss", patience=config.patience)] if config.patience else [])

@@ -13,6 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from digitfusion.training.augment import epoch_seed
 from digitfusion.training.config import TrainConfig
+from digitfusion.training.outliers import uniform_loss
 
 
 def drop_modalities(batch: dict[str, torch.Tensor], p: float) -> dict[str, torch.Tensor]:
@@ -36,27 +37,39 @@ def modality_heads_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, smoo
 
 
 class LitClassifier(L.LightningModule):
-    def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None):
+    def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None,
+                 outliers: torch.Tensor | None = None):
         super().__init__()
         self.model, self.config, self.augmenter = model, config, augmenter
+        self.outliers = outliers  # [M, ...] non-digit inputs of the model's modality (outlier exposure)
         self.accuracy = nn.ModuleDict({f"{s}_acc": MulticlassAccuracy(10, average="micro") for s in ("train", "val")})
 
     def forward(self, inputs: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         return self.model(inputs)
 
     def _step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
-        out = self.model(batch)
-        logits = out["logits"]
+        size = len(batch["label"])
+        exposed = stage == "train" and self.outliers is not None
+        out = self.model(self._with_outliers(batch) if exposed else batch)
+        logits = out["logits"][:size]
         smoothing = self.config.label_smoothing if stage == "train" else 0.0
         loss = F.cross_entropy(logits, batch["label"], label_smoothing=smoothing)
+        if exposed:
+            loss = loss + self.config.outlier_exposure * uniform_loss(out["logits"][size:])
         if stage == "train" and self.config.modality_loss_weight > 0 and "modality_logits" in out:
             loss = loss + self.config.modality_loss_weight * modality_heads_loss(out, batch["label"], smoothing)
         metric = self.accuracy[f"{stage}_acc"]
         metric(logits, batch["label"])
-        size = len(batch["label"])
         self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=size, sync_dist=True)
         self.log(f"{stage}_acc", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
         return loss
+
+    def _with_outliers(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The model's input with half a batch of non-digits after the digits (one forward pass: batch norm sees
+        both, as in Hendrycks et al.); drawn with the epoch's seeded generator."""
+        key = self.config.modality
+        rows = torch.randint(len(self.outliers), (max(1, len(batch["label"]) // 2),))
+        return {key: torch.cat([batch[key], self.outliers[rows].to(batch[key].device)])}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         if self.augmenter is not None:

@@ -1,0 +1,78 @@
+"""Outlier exposure (Hendrycks, Mazeika & Dietterich, ICLR 2019): while a unimodal model learns the ten digits,
+it also sees non-digits and is taught to spread its answer evenly over the ten for them, so that its confidence
+and energy later tell a letter, a scribble or a spoken word from a digit (issue 18).
+
+The non-digits are the generated set's "training" part (evaluation/nondigit.py): letters, symbols, scribbles,
+specks, textures; words, syllables, tones, fragments, noise and silence by espeak-ng voices. None of its
+letters, words or voices is in the halves that choose and test the abstention. Each item goes through predict's
+own input pipeline, then the model's features; the result is cached under `.cache/outliers/`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from digitfusion.errors import DigitfusionError
+from digitfusion.evaluation import nondigit
+from digitfusion.features.audio import log_mel
+from digitfusion.features.mel import LogMelParams
+from digitfusion.inputs import prepare_audio, prepare_image
+from digitfusion.paths import cache_dir
+
+PART = "training"
+
+
+def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy from the uniform distribution over the classes to softmax(logits) [B, C], averaged."""
+    return -F.log_softmax(logits, dim=-1).mean(dim=-1).mean()
+
+
+def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
+    """The training part's non-digits as model inputs: images [M, 1, 28, 28] normalised, or log-mel
+    [M, 1, n_mels, T] (what the input pipeline refuses, e.g. a blank image, is left out)."""
+    if modality not in ("image", "audio"):
+        raise DigitfusionError(f"outlier exposure for {modality!r}", "only unimodal image or audio models")
+    if modality == "audio" and not isinstance(params, LogMelParams):
+        raise DigitfusionError("outlier exposure", "needs the log-mel front end (not the lab's)")
+    path = cache_dir() / "outliers" / f"{modality}-{_key(modality, params)}.npy"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        prepared = _prepared(modality, params)
+        partial = path.with_suffix(".partial.npy")
+        np.save(partial, prepared)
+        partial.replace(path)
+    array = torch.from_numpy(np.load(path))
+    return array if modality == "image" else log_mel(array, params)
+
+
+def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
+    """Images [M, 1, 28, 28] or clips [M, clip_samples] of the training part, through the input pipeline."""
+    with tempfile.TemporaryDirectory() as tmp:
+        if modality == "image":
+            items, prepare = nondigit.make_images(Path(tmp), PART), prepare_image
+        else:
+            items, prepare = nondigit.make_audio(Path(tmp), PART), lambda p: prepare_audio(p, params)
+        kept = []
+        for item in items:
+            try:
+                kept.append(prepare(item.path).astype(np.float32))
+            except DigitfusionError:  # refused by predict too: nothing a model would be asked about
+                continue
+    return np.stack(kept)
+
+
+def _key(modality: str, params: LogMelParams) -> str:
+    """Changes with anything that changes the set: its definition and, for audio, the front end's parameters."""
+    spec = {name: getattr(nondigit, name)[PART] for name in ("GLYPHS", "WORDS", "SYLLABLES", "VOICES", "SEEDS",
+                                                               "SIZES")}
+    spec["fonts"] = [p.name for p in nondigit.system_fonts(nondigit.SIZES[PART][1])]
+    spec["params"] = asdict(params) if modality == "audio" else None
+    return hashlib.sha1(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]

@@ -1,0 +1,80 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from digitfusion.errors import DigitfusionError
+from digitfusion.evaluation import nondigit
+from digitfusion.features.lab_mel import LabMelParams
+from digitfusion.features.mel import LogMelParams
+from digitfusion.training import outliers
+from digitfusion.training.config import TrainConfig
+from digitfusion.training.fit import build_model
+from digitfusion.training.module import LitClassifier
+from digitfusion.training.outliers import outlier_inputs, uniform_loss
+
+
+def test_uniform_loss_is_the_cross_entropy_to_the_uniform_distribution():
+    logits = torch.randn(6, 10, generator=torch.Generator().manual_seed(0)) * 3
+    expected = F.cross_entropy(logits, torch.full((6, 10), 0.1))  # torch's soft-target cross-entropy
+    assert torch.allclose(uniform_loss(logits), expected)
+    assert torch.isclose(uniform_loss(torch.zeros(2, 10)), torch.log(torch.tensor(10.0)))  # its minimum
+
+
+def test_the_training_part_shares_nothing_with_the_halves_and_no_digit_word():
+    for table in (nondigit.GLYPHS, nondigit.WORDS, nondigit.SYLLABLES, nondigit.VOICES):
+        for half in nondigit.HALVES:
+            assert not set(table["training"]) & set(table[half])
+    assert not set(nondigit.WORDS["training"]) & set(nondigit.DIGIT_WORDS)
+    assert not set(nondigit.GLYPHS["training"]) & set("0123456789")
+
+
+@pytest.fixture
+def small_part(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITFUSION_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(nondigit.SIZES, "training", (1, 2, 2, 2))
+    monkeypatch.setitem(nondigit.WORDS, "training", ("garden", "bread"))
+    monkeypatch.setitem(nondigit.SYLLABLES, "training", ("da",))
+    return tmp_path / "cache"
+
+
+def test_outlier_inputs_go_through_the_input_pipeline_and_are_cached(small_part, monkeypatch):
+    params = LogMelParams()
+    images = outlier_inputs("image", params)
+    glyphs = len(nondigit.GLYPHS["training"])
+    assert images.shape[1:] == (1, 28, 28) and glyphs <= len(images) <= glyphs + 6
+    audio = outlier_inputs("audio", params)
+    assert audio.shape[1:2] == (1,) and audio.shape[2] == params.n_mels and len(audio) >= 10
+    cached = sorted(p.name for p in (small_part / "outliers").iterdir())
+    assert len(cached) == 2 and all(name.endswith(".npy") for name in cached)
+    monkeypatch.setattr(outliers, "_prepared", lambda *a: pytest.fail("regenerated a cached set"))
+    assert torch.equal(outlier_inputs("image", params), images)
+
+
+def test_outlier_exposure_is_refused_where_it_has_no_meaning():
+    with pytest.raises(DigitfusionError, match="unimodal"):
+        outlier_inputs("pair", LogMelParams())
+    with pytest.raises(DigitfusionError, match="log-mel"):
+        outlier_inputs("audio", LabMelParams())
+
+
+def test_the_loss_adds_the_weighted_uniform_term_on_half_a_batch_of_outliers():
+    config = TrainConfig(model="image-cnn", modality="image", model_kwargs={"width": 8}, outlier_exposure=0.5,
+                         label_smoothing=0.0)
+    model = build_model(config, initialise=True)
+    odd = torch.randn(5, 1, 28, 28)
+    lit = LitClassifier(model, config, outliers=odd)
+    lit.log = lambda *a, **k: None  # no trainer attached
+    batch = {"image": torch.randn(8, 1, 28, 28), "label": torch.arange(8)}
+    torch.manual_seed(3)
+    loss = lit._step(batch, "train")
+    torch.manual_seed(3)
+    rows = torch.randint(len(odd), (4,))
+    logits = model({"image": torch.cat([batch["image"], odd[rows]])})["logits"]
+    expected = F.cross_entropy(logits[:8], batch["label"]) + 0.5 * uniform_loss(logits[8:])
+    assert torch.allclose(loss, expected, atol=1e-6)
+
+
+def test_a_config_without_exposure_keeps_its_hash():
+    plain = TrainConfig(model="image-cnn", modality="image")
+    assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.0).digest() == plain.digest()
+    assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5).digest() != plain.digest()
