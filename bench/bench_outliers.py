@@ -41,8 +41,8 @@ from digitfusion.training.recipe import resolve
 MODELS = {"image": "image-cnn", "audio": "audio-cnn"}
 
 
-def folder(modality: str, weight: float) -> str:
-    return f"{modality}-oe{weight:g}"
+def folder(modality: str, weight: float, seed: int) -> str:
+    return f"{modality}-oe{weight:g}" + (f"-seed{seed}" if seed else "")
 
 
 def logits_of(run: Path, modality: str, items: torch.Tensor) -> np.ndarray:
@@ -66,11 +66,12 @@ def flagged(logits: np.ndarray, cal: dict) -> np.ndarray:
     return (energy(logits, cal["temperature"]) < cal["reject"]) | (conf < cal["unsure"])
 
 
-def run_variant(root: Path, out: Path, modality: str, weight: float) -> dict:
+def run_variant(root: Path, out: Path, modality: str, weight: float, seed: int = 0) -> dict:
     overrides = {"outlier_exposure": weight} if weight else {}
-    config = resolve(MODELS[modality], "official", 0, "people", PEOPLE_CORPORA, PEOPLE_IMAGES, overrides=overrides)
-    bundle = load_bundle(root, "official", None, 0, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
-    run = out / folder(modality, weight)
+    config = resolve(MODELS[modality], "official", seed, "people", PEOPLE_CORPORA, PEOPLE_IMAGES,
+                     overrides=overrides)
+    bundle = load_bundle(root, "official", None, seed, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
+    run = out / folder(modality, weight, seed)
     summary = ensure_run(config, root, run, bundle, False, False)
     val = bundle["val"]
     items, labels = (val.images, val.image_labels) if modality == "image" else (val.audio, val.audio_labels)
@@ -87,7 +88,7 @@ def run_variant(root: Path, out: Path, modality: str, weight: float) -> dict:
                  else log_mel(torch.from_numpy(odd.clips), bundle.params))
     caught = flagged(logits_of(run, modality, odd_items), cal) | odd.refused
     kinds = odd.kinds if odd.kinds is not None else np.array(["image"] * len(caught))
-    result = {"weight": weight, "val_acc": float(right.mean()), "train_seconds": summary["train_seconds"],
+    result = {"weight": weight, "seed": seed, "val_acc": float(right.mean()), "train_seconds": summary["train_seconds"],
               "by_group": {g: float(np.mean(v)) for g, v in sorted(by.items())}, "calibration": cal,
               "threshold half caught": float(caught.mean()),
               "caught by kind": {k: float(caught[kinds == k].mean()) for k in sorted(set(kinds))}}
@@ -103,12 +104,12 @@ def run_variant(root: Path, out: Path, modality: str, weight: float) -> dict:
 def table(out: Path) -> str:
     rows = [json.loads(p.read_text()) | {"modality": p.parent.name.split("-")[0]}
             for p in sorted(out.glob("*/outliers.json"))]
-    lines = ["| model | exposure weight | val acc % | by corpus / source % | font-drawn acc % (flagged %) | "
-             "threshold half caught % | caught by kind % | train s |", "|---" * 8 + "|"]
+    lines = ["| model | exposure weight | seed | val acc % | by corpus / source % | font-drawn acc % (flagged %) | "
+             "threshold half caught % | caught by kind % | train s |", "|---" * 9 + "|"]
     for r in rows:
         fonts = (f"{100 * r['font-drawn acc']:.2f} ({100 * r['font-drawn flagged']:.1f})"
                  if "font-drawn acc" in r else "")
-        lines.append(f"| {MODELS[r['modality']]} | {r['weight']:g} | {100 * r['val_acc']:.2f} | "
+        lines.append(f"| {MODELS[r['modality']]} | {r['weight']:g} | {r.get('seed', 0)} | {100 * r['val_acc']:.2f} | "
                      + ", ".join(f"{g} {100 * a:.2f}" for g, a in r["by_group"].items()) + f" | {fonts} | "
                      f"{100 * r['threshold half caught']:.1f} | "
                      + ", ".join(f"{k} {100 * a:.0f}" for k, a in r["caught by kind"].items())
@@ -120,13 +121,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modality", choices=list(MODELS), default="image")
     parser.add_argument("--weight", type=float, action="append", default=[])
+    parser.add_argument("--seed", type=int, default=0, help="training seed (the font-drawn digits stay the same)")
     parser.add_argument("--out", type=Path, default=Path("runs/outliers"))
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
     root = require_data_root(None)
     for weight in args.weight:
-        print(json.dumps(run_variant(root, args.out, args.modality, weight)), flush=True)
+        print(json.dumps(run_variant(root, args.out, args.modality, weight, args.seed)), flush=True)
     if args.table:
         print(table(args.out))
 

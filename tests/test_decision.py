@@ -52,12 +52,16 @@ def test_confident_disagreement_follows_the_more_confident_modality():
     assert v["disagreement"]["trusted"] == "audio" and v["digit"] == 1
 
 
-def test_hesitant_disagreement_is_not_reported_as_one():
+def test_hesitant_disagreement_is_not_reported_as_one_but_is_not_ok_either():
     torn = logits(1, 8.0)
     torn[0, 2] = 7.5  # digit-like (high energy) but split between 1 and 2
     v = decide(outputs(logits(7, 20), torn, logits(7, 20)), True, True, CAL, np.array([0.4]))[0]
     assert v["modalities"]["audio"]["status"] == "unsure" and v["disagreement"] is None
-    assert v["status"] == "ok" and v["digit"] == 7
+    assert v["status"] == "unsure" and v["reason"] == LOW_CONFIDENCE and v["digit"] == 7
+    agreeing = logits(7, 8.0)
+    agreeing[0, 2] = 7.5  # as hesitant, but its best guess is the writing's digit: nothing to doubt
+    v = decide(outputs(logits(7, 20), agreeing, logits(7, 20)), True, True, CAL, np.array([0.4]))[0]
+    assert v["modalities"]["audio"]["status"] == "unsure" and v["status"] == "ok" and v["digit"] == 7
 
 
 def test_a_rejected_modality_is_set_aside():

@@ -194,8 +194,12 @@ def _combine(fused_probs: np.ndarray, modalities: dict, unsure: float) -> dict:
                 "reason": present[rejected[0]]["reason"]}
     if any(present[k]["reason"] == NOT_A_DIGIT for k in kept):  # unlike every digit learnt: a guess to confirm
         return {**verdict, "status": "unsure", "reason": NOT_A_DIGIT}
-    if len(present) == 2 and present["image"]["digit"] != present["audio"]["digit"] and all(
-            m["status"] == "ok" for m in present.values()):
+    differ = len(present) == 2 and present["image"]["digit"] != present["audio"]["digit"]
+    if differ and any(m["status"] == "unsure" for m in present.values()):
+        # One sense hesitant and the other naming another digit: not the confident disagreement below, but nothing
+        # to answer "ok" on either (a word that is no digit leaves the audio head hesitant, not confidently wrong)
+        return {**verdict, "status": "unsure", "reason": LOW_CONFIDENCE}
+    if differ and all(m["status"] == "ok" for m in present.values()):
         trusted = max(present, key=lambda k: present[k]["confidence"])  # the more reliable, per sample
         return {**verdict, "digit": present[trusted]["digit"], "confidence": present[trusted]["confidence"],
                 "status": "unsure", "reason": DISAGREE,

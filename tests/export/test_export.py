@@ -115,3 +115,18 @@ def test_export_stores_the_abstention_calibration(tiny_model):
     assert cal["chosen_on"]["non-digit images"] > 50 and cal["chosen_on"]["non-digit recordings"] > 50
     assert set(cal["ece"]) == cases and all(0.0 <= e[k] <= 1.0 for e in cal["ece"].values() for k in e)
     assert cal["chosen_on"]["corpora"] == ["fsdd"] and set(cal["chosen_on"]["validation recordings"]) == {"fsdd"}
+
+
+def test_the_card_says_which_model_learnt_from_outliers(tmp_path):
+    from digitfusion.export.build import exposure_card
+    from digitfusion.training.config import TrainConfig
+
+    for modality, weight in (("image", 0.0), ("audio", 1.0)):
+        (tmp_path / modality).mkdir()
+        (tmp_path / modality / "config.json").write_text(
+            TrainConfig(model=f"{modality}-cnn", modality=modality, outlier_exposure=weight).to_json())
+    fused = TrainConfig(model="concat", modality="pair",
+                        init_from={"image": str(tmp_path / "image"), "audio": str(tmp_path / "audio")})
+    card = exposure_card(fused)
+    assert "The audio CNN" in card and "weight 1" in card and "image CNN" not in card
+    assert exposure_card(TrainConfig(model="concat", modality="pair")) == ""

@@ -103,6 +103,20 @@ def trained_on(folder: Path, strategy: str) -> str:
     return "| corpus / source | items | train | validation | speakers |\n|---|---|---|---|---|\n" + "\n".join(rows)
 
 
+def exposure_card(config: TrainConfig) -> str:
+    """A sentence per unimodal model trained with outlier exposure (training/outliers.py), else nothing."""
+    lines = []
+    for modality, kind, parts in (("image", "images", "letters, symbols"), ("audio", "recordings", "words, voices")):
+        run = config.init_from.get(modality)
+        path = Path(run) / "config.json" if run else None
+        weight = TrainConfig.load(path).outlier_exposure if path and path.is_file() else 0.0
+        if weight:
+            lines.append(f"The {modality} CNN also learnt to spread its answer over the ten digits for generated "
+                         f"non-digit {kind} (outlier exposure, weight {weight:g}; {parts} and seeds that neither "
+                         "half of the abstention's non-digit set uses).")
+    return ("\n\n" + " ".join(lines)) if lines else ""
+
+
 def alone_card(alone: dict | None) -> str:
     """Which head answers each modality alone, with the validation accuracies it was chosen on."""
     if not alone:
@@ -141,7 +155,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
 
-{trained_on(folder, strategy)}
+{trained_on(folder, strategy)}{exposure_card(config)}
 
 ## Test figures (fixed test pairs, read once)
 {figures}
