@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from digitfusion.decision import voiced_seconds
 from digitfusion.evaluation.abstention import (
@@ -15,9 +14,6 @@ from digitfusion.evaluation.abstention import (
     voicing,
 )
 from digitfusion.evaluation.coverage import curve, shares
-from digitfusion.evaluation.nondigit import GLYPHS, SYLLABLES, VOICES, WORDS, make_audio, make_images
-from digitfusion.features.mel import LogMelParams
-from digitfusion.inputs import prepare_audio, prepare_image
 from digitfusion.training.config import TrainConfig
 
 
@@ -76,20 +72,3 @@ def test_curve_and_shares():
     row = shares(np.array(["ok", "ok", "unsure", "rejected"]), np.array([1, 2, 3, -1]), np.array([1, 0, 3, 4]))
     assert (row["ok"], row["unsure"], row["rejected"], row["accepted_acc"], row["accepted_errors"]) == (
         0.5, 0.25, 0.25, 0.5, 1)
-
-
-def test_halves_share_no_word_letter_or_voice():
-    for table in (GLYPHS, WORDS, SYLLABLES, VOICES):
-        assert not set(table["threshold"]) & set(table["held-out"])
-
-
-def test_non_digit_set_goes_through_the_input_pipeline(tmp_path):
-    images = make_images(tmp_path, "held-out", per_kind=2)
-    audio = make_audio(tmp_path, "held-out", per_kind=2)
-    assert {i.kind for i in images} == {"letter", "scribble", "specks", "texture"}
-    assert {a.kind for a in audio} == {"word", "syllable", "fragment", "noise", "tone", "empty"}
-    for item in images:
-        assert prepare_image(item.path).shape == (1, 28, 28), item.description
-    for item in audio:
-        assert sf.info(str(item.path)).samplerate == 16000
-        assert prepare_audio(item.path, LogMelParams()).shape == (8000,), item.description

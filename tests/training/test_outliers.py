@@ -2,8 +2,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from digitfusion.data import nondigit
 from digitfusion.errors import DigitfusionError
-from digitfusion.evaluation import nondigit
 from digitfusion.features.lab_mel import LabMelParams
 from digitfusion.features.mel import LogMelParams
 from digitfusion.training import outliers
@@ -18,14 +18,6 @@ def test_uniform_loss_is_the_cross_entropy_to_the_uniform_distribution():
     expected = F.cross_entropy(logits, torch.full((6, 10), 0.1))  # torch's soft-target cross-entropy
     assert torch.allclose(uniform_loss(logits), expected)
     assert torch.isclose(uniform_loss(torch.zeros(2, 10)), torch.log(torch.tensor(10.0)))  # its minimum
-
-
-def test_the_training_part_shares_nothing_with_the_halves_and_no_digit_word():
-    for table in (nondigit.GLYPHS, nondigit.WORDS, nondigit.SYLLABLES, nondigit.VOICES):
-        for half in nondigit.HALVES:
-            assert not set(table["training"]) & set(table[half])
-    assert not set(nondigit.WORDS["training"]) & set(nondigit.DIGIT_WORDS)
-    assert not set(nondigit.GLYPHS["training"]) & set("0123456789")
 
 
 @pytest.fixture

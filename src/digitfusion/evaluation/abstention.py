@@ -2,7 +2,7 @@
 
 In-distribution: the validation pairs of the model's own split and corpora (its config: every corpus the model
 learnt from, so an outside corpus's voices are not taken for strangers; train-only corpora have no validation).
-Out-of-distribution: the "threshold" half of the generated non-digit set (evaluation/nondigit.py); the
+Out-of-distribution: the "threshold" half of the generated non-digit set (data/nondigit.py); the
 "held-out" half is never read here. Chosen, in order:
   1. a temperature per head (image, audio, fused with both / image only / audio only): least NLL on validation,
      with each head's expected calibration error before and after (the model card's table);
@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from digitfusion.data import nondigit
 from digitfusion.decision import calibrated, decide, energy, mahalanobis, modality_status, voiced_seconds
 from digitfusion.errors import DigitfusionError
-from digitfusion.evaluation import nondigit
 from digitfusion.features.mel import LogMelParams
 from digitfusion.inputs import prepare_audio, prepare_image
 

@@ -5,24 +5,18 @@ stereo, silence around the word like a voice memo). Generated on demand, never c
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from PIL import Image, ImageDraw, ImageFont
 
 from digitfusion.audio_io import resample
-from digitfusion.errors import DigitfusionError
+from digitfusion.data.rendering import INKS, PAPERS, draw_digit, speak, system_fonts
 
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-FONT_DIRS = (Path("/usr/share/fonts/truetype"), Path("/usr/share/fonts"))
 VOICES = ("en-us", "en-gb", "en-gb-scotland", "en+f2", "en+f4", "en-us+m3", "en-029", "en+klatt")
-PAPERS = ((255, 255, 255), (250, 245, 225), (220, 220, 215), (255, 255, 255, 0))
-INKS = ((0, 0, 0), (20, 40, 160), (120, 20, 20), (60, 60, 60))
 
 
 @dataclass
@@ -30,23 +24,6 @@ class Item:
     path: Path
     label: int
     description: str
-
-
-def system_fonts(limit: int = 6) -> list[Path]:
-    fonts = sorted({p for d in FONT_DIRS if d.is_dir() for p in d.rglob("*.ttf")})
-    return fonts[:: max(1, len(fonts) // limit)][:limit]
-
-
-def draw_digit(digit: int, font: Path | None, size: int, stroke: int, ink, paper, angle: float) -> Image.Image:
-    """One digit on a canvas of `size` px, as a user might upload it."""
-    mode = "RGBA" if len(paper) == 4 else "RGB"
-    image = Image.new(mode, (size, size), paper)
-    face = ImageFont.truetype(str(font), int(size * 0.6)) if font else ImageFont.load_default(int(size * 0.6))
-    canvas = ImageDraw.Draw(image)
-    fill = ink + ((255,) if mode == "RGBA" else ())
-    canvas.text((size / 2, size / 2), str(digit), font=face, fill=fill, anchor="mm", stroke_width=stroke,
-                stroke_fill=fill)
-    return image.rotate(angle, fillcolor=paper, resample=Image.BICUBIC)
 
 
 def make_images(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:
@@ -65,17 +42,6 @@ def make_images(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:
             items.append(Item(path, digit, f"{font.stem if font else 'default'} {size}px stroke {stroke} "
                                            f"paper {paper} rot {angle:.0f}"))
     return items
-
-
-def speak(word: str, voice: str, rate: int) -> tuple[np.ndarray, int]:
-    """espeak-ng's rendering of `word` (mono float32, its native 22.05 kHz)."""
-    if shutil.which("espeak-ng") is None:
-        raise DigitfusionError("espeak-ng", "not installed (apt-get install espeak-ng; `make test` does it)")
-    with tempfile.NamedTemporaryFile(suffix=".wav") as tmp:
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", tmp.name, word], check=True,
-                       capture_output=True)
-        wave, sample_rate = sf.read(tmp.name, dtype="float32")
-    return wave, sample_rate
 
 
 def make_audio(out: Path, per_digit: int = 4, seed: int = 0) -> list[Item]:

@@ -2,7 +2,7 @@
 it also sees non-digits and is taught to spread its answer evenly over the ten for them, so that its confidence
 and energy later tell a letter, a scribble or a spoken word from a digit (issue 18).
 
-The non-digits are the generated set's "training" part (evaluation/nondigit.py): letters, symbols, scribbles,
+The non-digits are the generated set's "training" part (data/nondigit.py): letters, symbols, scribbles,
 specks, textures; words, syllables, tones, fragments, noise and silence by espeak-ng voices. None of its
 letters, words or voices is in the halves that choose and test the abstention. Each item goes through predict's
 own input pipeline, then the model's features; the result is cached under `.cache/outliers/`.
@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from digitfusion.data import nondigit
 from digitfusion.errors import DigitfusionError
-from digitfusion.evaluation import nondigit
 from digitfusion.features.audio import log_mel
 from digitfusion.features.mel import LogMelParams
 from digitfusion.inputs import prepare_audio, prepare_image

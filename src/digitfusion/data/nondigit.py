@@ -20,7 +20,7 @@ import soundfile as sf
 from PIL import Image, ImageDraw, ImageFilter
 
 from digitfusion.audio_io import resample
-from digitfusion.evaluation.synthetic import INKS, PAPERS, draw_digit, speak, system_fonts
+from digitfusion.data.rendering import INKS, PAPERS, draw_digit, speak, system_fonts
 
 HALVES = ("threshold", "held-out")
 PARTS = (*HALVES, "training")
