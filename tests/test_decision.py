@@ -44,11 +44,12 @@ def test_agreeing_confident_pair_is_ok():
     assert v["modalities"]["image"]["status"] == "ok" and v["modalities"]["audio"]["status"] == "ok"
 
 
-def test_confident_disagreement_follows_the_more_confident_modality():
+def test_confident_disagreement_follows_the_modality_the_fusion_prefers():
     v = decide(outputs(logits(7, 20), logits(1, 12), logits(7, 9)), True, True, CAL, np.array([0.4]))[0]
     assert v["status"] == "unsure" and v["reason"] == DISAGREE
     assert v["disagreement"] == {"image": 7, "audio": 1, "trusted": "image"} and v["digit"] == 7
-    v = decide(outputs(logits(7, 12), logits(1, 20), logits(7, 9)), True, True, CAL, np.array([0.4]))[0]
+    # the image head is the surer of the two, but the fused answer puts more on the voice's digit
+    v = decide(outputs(logits(7, 20), logits(1, 12), logits(1, 9)), True, True, CAL, np.array([0.4]))[0]
     assert v["disagreement"]["trusted"] == "audio" and v["digit"] == 1
 
 

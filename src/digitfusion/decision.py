@@ -200,7 +200,11 @@ def _combine(fused_probs: np.ndarray, modalities: dict, unsure: float) -> dict:
         # to answer "ok" on either (a word that is no digit leaves the audio head hesitant, not confidently wrong)
         return {**verdict, "status": "unsure", "reason": LOW_CONFIDENCE}
     if differ and all(m["status"] == "ok" for m in present.values()):
-        trusted = max(present, key=lambda k: present[k]["confidence"])  # the more reliable, per sample
+        # The more reliable of the two for this sample, as the fusion judges it: the one whose digit the fused answer
+        # (trained on noisy and low-rank inputs) gives more probability. Each head's own confidence is calibrated on
+        # clean inputs only, and an unreadable image's head stays confident (validation pairs with 0 dB audio and
+        # 4-component images: the digit right for 41.6 % trusting the surer head, 85.8 % this way; clean: 100 both)
+        trusted = max(present, key=lambda k: fused_probs[present[k]["digit"]])
         return {**verdict, "digit": present[trusted]["digit"], "confidence": present[trusted]["confidence"],
                 "status": "unsure", "reason": DISAGREE,
                 "disagreement": {"image": present["image"]["digit"], "audio": present["audio"]["digit"],

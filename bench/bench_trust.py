@@ -1,0 +1,63 @@
+"""Which modality a confident disagreement should follow, chosen on validation (issue 18, point 2).
+
+The FSDD/MNIST official validation pairs (seed 0), clean and degraded as the degraded protocol degrades the test
+pairs (image from 4 principal components, audio at 0 dB SNR), through an exported model's `decide`. For the pairs
+where the two heads disagree, confidently, the share of right answers when the disagreement follows the surer
+head (each head's calibrated confidence) against following the head whose digit the fused answer prefers
+(what `decision._combine` does); the fused argmax beside them. Test pairs are not read.
+
+    python bench/bench_trust.py --model src/digitfusion/pretrained
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from digitfusion.data.bundle import load_bundle
+from digitfusion.decision import calibrated, decide, voicing_correlation
+from digitfusion.evaluation.abstention import Batch, run_batch
+from digitfusion.evaluation.conditions import noisy_waves
+from digitfusion.export.runtime import ExportedRunner
+from digitfusion.features.pca import PCAImages
+from digitfusion.paths import require_data_root
+
+
+def validation_conditions(root, seed: int = 0) -> tuple[dict, np.ndarray]:
+    bundle = load_bundle(root, "official", seed=seed)
+    side = bundle["val"]
+    pairs = side.pairs(seed)
+    images, waves = side.images[pairs[:, 0]], torch.from_numpy(side.waves[pairs[:, 1]])
+    degraded = (PCAImages().fit(bundle["train"].images).transform(images), noisy_waves(waves, 0.0, seed))
+    return {"clean": (images, waves), "degraded": degraded}, side.image_labels.numpy()[pairs[:, 0]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default=None, help="exported model folder (default: the shipped one)")
+    args = parser.parse_args()
+    runner = ExportedRunner(args.model)
+    cal = runner.preprocessing["abstention"]
+    conditions, labels = validation_conditions(require_data_root(None))
+    print("| validation pairs | pairs | confident disagreements | digit right, following the surer head % | "
+          "following the fusion's preference % | fused argmax % |\n|---|---|---|---|---|---|")
+    for name, (images, waves) in conditions.items():
+        batch = Batch(images.numpy(), waves.numpy(), labels, np.zeros(len(labels), bool))
+        out = run_batch(runner, batch, voicing_correlation(cal))
+        answers = decide(out, True, True, cal, out["voiced"])
+        fused = calibrated(out["fused_logits"], cal["temperature"]["both"])
+        chosen = np.array([-1 if a["digit"] is None else a["digit"] for a in answers])
+        surer = chosen.copy()
+        for i, answer in enumerate(answers):
+            if answer["disagreement"]:
+                heads = answer["modalities"]
+                surer[i] = max(heads.values(), key=lambda m: m["confidence"])["digit"]
+        disagreements = sum(a["disagreement"] is not None for a in answers)
+        print(f"| {name} | {len(labels)} | {disagreements} | {100 * np.mean(surer == labels):.2f} | "
+              f"{100 * np.mean(chosen == labels):.2f} | {100 * np.mean(fused.argmax(1) == labels):.2f} |")
+
+
+if __name__ == "__main__":
+    main()
