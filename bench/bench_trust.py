@@ -14,24 +14,12 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
-from digitfusion.data.bundle import load_bundle
 from digitfusion.decision import calibrated, decide, voicing_correlation
-from digitfusion.evaluation.abstention import Batch, run_batch
-from digitfusion.evaluation.conditions import noisy_waves
+from digitfusion.evaluation.abstention import run_batch
+from digitfusion.evaluation.coverage import pair_sets
 from digitfusion.export.runtime import ExportedRunner
-from digitfusion.features.pca import PCAImages
 from digitfusion.paths import require_data_root
-
-
-def validation_conditions(root, seed: int = 0) -> tuple[dict, np.ndarray]:
-    bundle = load_bundle(root, "official", seed=seed)
-    side = bundle["val"]
-    pairs = side.pairs(seed)
-    images, waves = side.images[pairs[:, 0]], torch.from_numpy(side.waves[pairs[:, 1]])
-    degraded = (PCAImages().fit(bundle["train"].images).transform(images), noisy_waves(waves, 0.0, seed))
-    return {"clean": (images, waves), "degraded": degraded}, side.image_labels.numpy()[pairs[:, 0]]
 
 
 def main() -> None:
@@ -40,11 +28,12 @@ def main() -> None:
     args = parser.parse_args()
     runner = ExportedRunner(args.model)
     cal = runner.preprocessing["abstention"]
-    conditions, labels = validation_conditions(require_data_root(None))
+    conditions = pair_sets(require_data_root(None), "official", 0, side="val")
     print("| validation pairs | pairs | confident disagreements | digit right, following the surer head % | "
           "following the fusion's preference % | fused argmax % |\n|---|---|---|---|---|---|")
-    for name, (images, waves) in conditions.items():
-        batch = Batch(images.numpy(), waves.numpy(), labels, np.zeros(len(labels), bool))
+    for name, batches in conditions.items():
+        batch = batches["both"]
+        labels = batch.labels
         out = run_batch(runner, batch, voicing_correlation(cal))
         answers = decide(out, True, True, cal, out["voiced"])
         fused = calibrated(out["fused_logits"], cal["temperature"]["both"])

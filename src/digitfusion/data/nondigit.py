@@ -21,6 +21,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from digitfusion.audio_io import resample
 from digitfusion.data.rendering import INKS, PAPERS, draw_digit, speak, system_fonts
+from digitfusion.errors import DigitfusionError
 
 HALVES = ("threshold", "held-out")
 PARTS = (*HALVES, "training")
@@ -209,3 +210,17 @@ def _empty(rng: np.random.Generator, k: int) -> np.ndarray:
     t = np.arange(int(RATE * rng.uniform(0.5, 2.0))) / RATE
     hum = 0.003 * np.sin(2 * np.pi * 50 * t) if k % 2 else 0.0
     return (rng.normal(0, 0.002, len(t)) + hum).astype(np.float32)
+
+
+def prepared(paths: list[Path], prepare, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Each file through `prepare` (the input pipeline: inputs.prepare_image, or prepare_audio with the model's
+    parameters) -> (arrays [N, *shape] float32, refused [N]): a file the pipeline refuses becomes zeros, flagged."""
+    arrays, refused = [], []
+    for path in paths:
+        try:
+            arrays.append(prepare(path).astype(np.float32))
+            refused.append(False)
+        except DigitfusionError:
+            arrays.append(np.zeros(shape, np.float32))
+            refused.append(True)
+    return np.stack(arrays), np.array(refused)

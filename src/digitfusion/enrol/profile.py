@@ -22,7 +22,8 @@ import numpy as np
 
 from digitfusion.atomic import write_text
 from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances, uses_templates
-from digitfusion.features.cepstra import N_CEPSTRA
+from digitfusion.features.cepstra import N_CEPSTRA, cepstral_frames
+from digitfusion.features.mel import LogMelParams
 
 FORMAT, VERSION = "digitfusion-profile", 2
 READABLE_VERSIONS = (1, 2)
@@ -86,9 +87,6 @@ class Profile:
         bank = self.banks.get("audio")
         if clips is None or bank is None or not uses_templates(bank, self.method):
             return None  # (checked before the clips' frames are computed)
-        from digitfusion.features.cepstra import cepstral_frames
-        from digitfusion.features.mel import LogMelParams
-
         params = LogMelParams(**(audio_params or {}))
         return template_distances(bank, self.method, [cepstral_frames(clip, params) for clip in clips])
 

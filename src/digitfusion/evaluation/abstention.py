@@ -29,7 +29,6 @@ import numpy as np
 
 from digitfusion.data import nondigit
 from digitfusion.decision import calibrated, decide, energy, mahalanobis, modality_status, voiced_seconds
-from digitfusion.errors import DigitfusionError
 from digitfusion.features.mel import LogMelParams
 from digitfusion.inputs import prepare_audio, prepare_image
 
@@ -155,28 +154,15 @@ def validation_sets(val, seed: int, draws: int = PAIR_DRAWS) -> dict[str, Batch]
 
 def non_digit_sets(folder: Path, half: str, params: LogMelParams) -> dict[str, Batch]:
     """The generated non-digit half through the input pipeline: image alone, audio alone, and pairs of both."""
-    images, image_refused = _prepared([i.path for i in nondigit.make_images(folder, half)], prepare_image,
-                                      (1, 28, 28))
+    images, image_refused = nondigit.prepared([i.path for i in nondigit.make_images(folder, half)],
+                                              prepare_image, (1, 28, 28))
     recordings = nondigit.make_audio(folder, half)
-    clips, audio_refused = _prepared([a.path for a in recordings], lambda p: prepare_audio(p, params),
-                                     (params.clip_samples,))
+    clips, audio_refused = nondigit.prepared([a.path for a in recordings], lambda p: prepare_audio(p, params),
+                                             (params.clip_samples,))
     n = min(len(images), len(clips))
     return {"image only": Batch(images, None, None, image_refused),
             "audio only": Batch(None, clips, None, audio_refused, np.array([a.kind for a in recordings])),
             "both": Batch(images[:n], clips[:n], None, image_refused[:n] | audio_refused[:n])}
-
-
-def _prepared(paths: list[Path], prepare, shape: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Each file through the input pipeline; a refused file becomes zeros, flagged refused."""
-    arrays, refused = [], []
-    for path in paths:
-        try:
-            arrays.append(prepare(path).astype(np.float32))
-            refused.append(False)
-        except DigitfusionError:
-            arrays.append(np.zeros(shape, np.float32))
-            refused.append(True)
-    return np.stack(arrays), np.array(refused)
 
 
 def expected_calibration_error(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> float:

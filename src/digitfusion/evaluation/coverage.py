@@ -14,8 +14,10 @@ from digitfusion.evaluation.abstention import CASES, Batch, non_digit_sets, run_
 from digitfusion.features.mel import LogMelParams
 
 
-def test_sets(root: Path, protocol: str, seed: int, max_pairs: int | None = None) -> dict[str, dict[str, Batch]]:
-    """The fixed test pairs, clean and degraded (image from 4 principal components, audio at 0 dB SNR)."""
+def pair_sets(root: Path, protocol: str, seed: int, max_pairs: int | None = None, side: str = "test"
+              ) -> dict[str, dict[str, Batch]]:
+    """A side's fixed pairs (default the test side's), clean and degraded (image from 4 principal components, audio
+    at 0 dB SNR); `side="val"`: the validation pairs, degraded the same way, which a choice may be made on."""
     import torch
 
     from digitfusion.data.bundle import load_bundle
@@ -23,11 +25,11 @@ def test_sets(root: Path, protocol: str, seed: int, max_pairs: int | None = None
     from digitfusion.features.pca import PCAImages
 
     bundle = load_bundle(root, protocol, seed=seed)
-    test = bundle["test"]
-    pairs = test.pairs(seed)[:max_pairs]
-    images = test.images[pairs[:, 0]]
-    waves = torch.from_numpy(test.waves[pairs[:, 1]])
-    labels = test.image_labels.numpy()[pairs[:, 0]]
+    pairs_side = bundle[side]
+    pairs = pairs_side.pairs(seed)[:max_pairs]
+    images = pairs_side.images[pairs[:, 0]]
+    waves = torch.from_numpy(pairs_side.waves[pairs[:, 1]])
+    labels = pairs_side.image_labels.numpy()[pairs[:, 0]]
     degraded = (PCAImages().fit(bundle["train"].images).transform(images), noisy_waves(waves, 0.0, seed))
     sets = {}
     for condition, (imgs, clips) in {"clean": (images, waves), "degraded": degraded}.items():
@@ -62,7 +64,7 @@ def measure(runner, root: Path, protocol: str = "official", seed: int = 0, max_p
     cal = runner.preprocessing["abstention"]
     params = LogMelParams(**runner.preprocessing["audio"])
     results = {"calibration": cal, "test": {}, "non_digit": {}, "curves": {}}
-    for condition, batches in test_sets(root, protocol, seed, max_pairs).items():
+    for condition, batches in pair_sets(root, protocol, seed, max_pairs).items():
         results["test"][condition] = {}
         for case, batch in batches.items():
             out = run_batch(runner, batch, voicing_correlation(cal))

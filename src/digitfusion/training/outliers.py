@@ -54,19 +54,16 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
 
 
 def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
-    """Images [M, 1, 28, 28] or clips [M, clip_samples] of the training part, through the input pipeline."""
+    """Images [M, 1, 28, 28] or clips [M, clip_samples] of the training part, through the input pipeline (what it
+    refuses is nothing a model would be asked about: left out)."""
     with tempfile.TemporaryDirectory() as tmp:
         if modality == "image":
-            items, prepare = nondigit.make_images(Path(tmp), PART), prepare_image
+            items, prepare, shape = nondigit.make_images(Path(tmp), PART), prepare_image, (1, 28, 28)
         else:
-            items, prepare = nondigit.make_audio(Path(tmp), PART), lambda p: prepare_audio(p, params)
-        kept = []
-        for item in items:
-            try:
-                kept.append(prepare(item.path).astype(np.float32))
-            except DigitfusionError:  # refused by predict too: nothing a model would be asked about
-                continue
-    return np.stack(kept)
+            items = nondigit.make_audio(Path(tmp), PART)
+            prepare, shape = (lambda p: prepare_audio(p, params)), (params.clip_samples,)
+        arrays, refused = nondigit.prepared([item.path for item in items], prepare, shape)
+    return arrays[~refused]
 
 
 def _key(modality: str, params: LogMelParams) -> str:
