@@ -36,9 +36,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from enrol_simulation import (  # noqa: E402
-    EMBEDDING_PARTS,
     HARM_ALLOWED,
     KS,
+    TEMPLATE_FAMILIES,
     choose,
     corpus_clips,
     cost_matrix,
@@ -87,8 +87,8 @@ def loso(folds: Path, root: Path) -> dict:
         # the test speaker's clips (each trial's templates are columns of these).
         val_costs = cost_matrix(val, val)
         other_costs = {name: cost_matrix(data, val) for name, data in others.items()}
-        for part, embedding_part in EMBEDDING_PARTS.items():
-            fold["grids"][TEMPLATE_METHODS[part]] = template_grid(val, others, val_costs, other_costs, embedding_part)
+        for family, parts in TEMPLATE_FAMILIES.items():
+            fold["grids"][TEMPLATE_METHODS[family]] = template_grid(val, others, val_costs, other_costs, parts)
         test_costs = cost_matrix(test, test)
         for row, (method, gate, own_only) in ROWS.items():
             params = choose([fold["grids"][method]], list(others), gate, own_only)
@@ -102,9 +102,10 @@ def loso(folds: Path, root: Path) -> dict:
 
 
 # Methods table rows: (method, gate allowed, the first round's own-voice-only rule). Templates are the person's
-# recordings matched by DTW, added to the gated ridge that was shipped before them or used alone
-# (enrol_simulation.EMBEDDING_PARTS).
-TEMPLATE_METHODS = {"ridge": "ridge, gated + templates (DTW)", "none": "templates (DTW) alone"}
+# recordings matched by DTW, added to the gated ridge that was shipped before them, used alone, or added to a
+# ridge whose gate is the templates' distance (enrol_simulation.TEMPLATE_FAMILIES).
+TEMPLATE_METHODS = {"ridge": "ridge, gated + templates (DTW)", "none": "templates (DTW) alone",
+                    "voice-gated ridge": "ridge, voice-gated (DTW distance) + templates (DTW)"}
 ROWS = {"ridge, first round's rule (own voice only, no gate)": ("ridge", False, True),
         **{f"{m}, no gate": (m, False, False) for m in METHODS},
         **{f"{m}, gated": (m, True, False) for m in METHODS},
@@ -116,7 +117,7 @@ SHIPPED_ROW = "the shipped setting (one setting for every fold, chosen on the va
 # The shipped setting is one MethodParams for both modalities, and templates exist for recordings only: a
 # setting without the embedding part ("templates alone") would leave a person's writing unused, so the
 # shipped choice is made among the methods that keep it.
-SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"])
+SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"], TEMPLATE_METHODS["voice-gated ridge"])
 
 
 def shipped_choice(folds: dict) -> tuple[str, MethodParams]:
@@ -136,6 +137,8 @@ def shipped_choice(folds: dict) -> tuple[str, MethodParams]:
 
 def describe_params(p: MethodParams) -> str:
     gate = "-" if p.gate is None else f"{p.gate:g}"
+    if p.voice_gate is not None:
+        gate = f"voice {p.voice_gate:g}"
     text = f"{p.weight:g}/{p.temperature:g}/{'y' if p.centre else 'n'}/{gate}"
     if p.template_weight:
         text += f" + templates {p.template_weight:g}/{p.template_temperature:g}/{p.template_gate:g}"

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from digitfusion.enrol.methods import SHIPPED, Bank, MethodParams, adapt, closeness, combine, scores, with_templates
+from digitfusion.enrol.methods import Bank, MethodParams, adapt, closeness, combine, scores, with_templates
 from digitfusion.enrol.templates import dtw_costs, median_between_digits, nearest_per_digit
 
 KS = (1, 3, 5)
@@ -28,11 +28,19 @@ GATES = (None, 0.8, 0.9, 1.0, 1.1, 1.2)
 VALIDATION_STARTS = range(0, 50, 5)  # 10 trials per k on the validation speaker; the test speaker gets all 50
 TAKES = 50
 HARM_ALLOWED = 0.003
-# Templates (DTW on the person's recordings), over the embedding setting `SHIPPED` had before them or alone
-TEMPLATE_WEIGHTS = (0.5, 1.0, 2.0, 4.0)
-TEMPLATE_TEMPERATURES = (0.02, 0.05, 0.1, 0.2)
-TEMPLATE_GATES = (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)
-EMBEDDING_PARTS = {"ridge": replace(SHIPPED, template_weight=0.0), "none": MethodParams("ridge", weight=0.0, gate=None)}
+# Templates (DTW on the person's recordings): each family is the embedding parts it is added to and the
+# template settings (weight, temperature, gate) tried over them. "ridge": the embedding setting shipped before
+# templates existed; "none": templates alone; "voice-gated ridge": that ridge, gated by the templates' distance
+# for recordings (methods.embedding_gate), the voice gate searched with the templates' settings. (Writing keeps
+# the embedding gate: one setting serves both modalities, and only recordings have templates.)
+TEMPLATE_SETTINGS = list(itertools.product((0.5, 1.0, 2.0, 4.0), (0.02, 0.05, 0.1, 0.2),
+                                           (0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8)))
+RIDGE_BEFORE_TEMPLATES = MethodParams("ridge", 0.5, 1.0, True, gate=0.9)
+VOICE_GATED_PARTS = [replace(RIDGE_BEFORE_TEMPLATES, voice_gate=g) for g in (0.55, 0.6, 0.65, 0.7, 0.75, 0.8)]
+VOICE_GATED_SETTINGS = list(itertools.product((0.5, 1.0, 2.0), (0.05, 0.1), (0.6, 0.65, 0.7, 0.75, 0.8)))
+TEMPLATE_FAMILIES = {"ridge": ([RIDGE_BEFORE_TEMPLATES], TEMPLATE_SETTINGS),
+                     "none": ([MethodParams("ridge", weight=0.0, gate=None)], TEMPLATE_SETTINGS),
+                     "voice-gated ridge": (VOICE_GATED_PARTS, VOICE_GATED_SETTINGS)}
 
 
 def take_of(path: str) -> int:
@@ -189,9 +197,10 @@ def tested(test: dict, params: MethodParams, costs: np.ndarray | None = None) ->
 
 
 def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, other_costs: dict[str, np.ndarray],
-                  embedding_part: MethodParams, ks=KS, starts=VALIDATION_STARTS) -> dict:
-    """Every template setting over one embedding part (EMBEDDING_PARTS), like `grid`: {MethodParams: {(set, k):
-    own accuracy or accuracy change}}, "baseline" -> the same without a profile."""
+                  family: tuple[list[MethodParams], list[tuple]], ks=KS, starts=VALIDATION_STARTS) -> dict:
+    """Every template setting of a family (TEMPLATE_FAMILIES: embedding parts x template settings), like `grid`:
+    {MethodParams: {(set, k): own accuracy or accuracy change}}, "baseline" -> the same without a profile."""
+    parts, template_settings = family
     out: dict = {}
     for k in ks:
         for bank, mask in trials(own, k, starts):
@@ -202,13 +211,13 @@ def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, oth
                 logits, truth = data["logits"][rows], data["labels"][rows]
                 base = float((logits.argmax(1) == truth).mean())
                 out.setdefault("baseline", {}).setdefault((name, k), []).append(base)
-                embedded = adapt(logits, data["embeddings"][rows], bank, embedding_part)  # once per set
                 found = template_distances(costs, own_costs, own["labels"], enrolled)
-                for weight, temperature, gate in itertools.product(TEMPLATE_WEIGHTS, TEMPLATE_TEMPERATURES,
-                                                                    TEMPLATE_GATES):
-                    params = replace(embedding_part, template_weight=weight, template_temperature=temperature,
-                                     template_gate=gate)
-                    answers = with_templates(embedded, found, params).argmax(1)
-                    value = float((answers == truth).mean()) - (name != "own") * base
-                    out.setdefault(params, {}).setdefault((name, k), []).append(value)
+                for part in parts:
+                    embedded = adapt(logits, data["embeddings"][rows], bank, part, found)  # templates' weight 0
+                    for weight, temperature, gate in template_settings:
+                        params = replace(part, template_weight=weight, template_temperature=temperature,
+                                         template_gate=gate)
+                        answers = with_templates(embedded, found, params).argmax(1)
+                        value = float((answers == truth).mean()) - (name != "own") * base
+                        out.setdefault(params, {}).setdefault((name, k), []).append(value)
     return {key: {cell: float(np.mean(v)) for cell, v in cells.items()} for key, cells in out.items()}

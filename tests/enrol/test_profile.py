@@ -98,11 +98,22 @@ def test_a_version_1_profile_without_templates_still_loads():
     data = a_profile().to_dict()
     body = {k: v for k, v in data.items() if k != "checksum"}
     body["version"] = 1
-    body["method"] = {k: v for k, v in body["method"].items() if not k.startswith("template")}
+    body["method"] = {k: v for k, v in body["method"].items() if not k.startswith("template") and k != "voice_gate"}
     from digitfusion.enrol.profile import checksum
 
     back = loads(json.dumps({**body, "checksum": checksum(body)}))
     assert back.method.template_weight == 0 and back.banks["audio"].sequences is None
+
+
+def test_a_version_2_profile_keeps_its_embedding_gate():
+    data = with_templates(a_profile()).to_dict()
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    body["version"] = 2
+    body["method"] = {k: v for k, v in body["method"].items() if k != "voice_gate"}
+    from digitfusion.enrol.profile import checksum
+
+    back = loads(json.dumps({**body, "checksum": checksum(body)}))
+    assert back.method.voice_gate is None and back.banks["audio"].sequences is not None
 
 
 def test_templates_of_another_frame_size_are_refused():

@@ -1,5 +1,7 @@
 """Word templates: the batched DTW against librosa's, and the templates' evidence in a profile's answer."""
 
+from dataclasses import replace
+
 import librosa
 import numpy as np
 import pytest
@@ -68,6 +70,24 @@ def test_templates_move_an_uninformed_model_to_the_person_and_leave_strangers_al
     far = template_distances(bank, params, stranger)
     assert np.allclose(adapt(base, embeddings, bank, params, far), log_softmax(base), atol=1e-6)
     assert template_distances(bank, params, None) is None  # no frames: the base model
+
+
+def test_the_voice_gate_lets_the_embeddings_adapt_the_person_only():
+    """With `voice_gate`, the templates' distance (not the embeddings' closeness) decides which recordings the
+    embedding method adapts: the person's own, however unlike their examples the embeddings are."""
+    templates, labels = spoken_digits(seed=1)
+    own, truth = spoken_digits(seed=2)
+    stranger, _ = spoken_digits(seed=3, speaker_shift=3.0)
+    bank = Bank(np.eye(10, dtype=np.float32), labels, templates)
+    embeddings = np.eye(10, dtype=np.float32)  # queries whose embeddings point at their own digit
+    base = np.random.default_rng(0).normal(size=(10, 10))
+    params = MethodParams("ridge", weight=1.0, temperature=0.05, gate=np.inf, voice_gate=1.0)  # embeddings: never
+    found_own, found_far = (template_distances(bank, replace(params, template_weight=1.0), q) for q in (own, stranger))
+    assert (adapt(base, embeddings, bank, params, found_own).argmax(1) == truth).all()
+    assert np.allclose(adapt(base, embeddings, bank, params, found_far), log_softmax(base))
+    # without the voice gate the embeddings' gate decides, which lets no query through here
+    embedding_gated = replace(params, voice_gate=None)
+    assert np.allclose(adapt(base, embeddings, bank, embedding_gated, found_own), log_softmax(base))
 
 
 def test_digits_not_enrolled_keep_their_base_probability():

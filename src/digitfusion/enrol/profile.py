@@ -1,10 +1,11 @@
 """A person's profile: their enrolment embeddings, bound to the model that made them.
 
-File (JSON, a few kB; about 25 kB with ten recordings' templates): {"format": "digitfusion-profile", "version": 2,
+File (JSON, a few kB; about 25 kB with ten recordings' templates): {"format": "digitfusion-profile", "version": 3,
 "name", "model": {"sha256", "strategy"}, "method": MethodParams, "modalities": {"image" | "audio": {"labels": [N],
 "shape": [N, D], "embeddings": base64 float16 [N, D], audio only: "templates": {"lengths": [N], "dim": 13,
 "frames": base64 float16 [sum(lengths), 13]}}}, "checksum": sha256 of the canonical JSON of everything else}.
-Version 1 (no templates) is still read: such a profile adapts with its embeddings only.
+Version 1 (no templates) is still read: such a profile adapts with its embeddings only. Version 2 (no
+`voice_gate` in its method) is read as it was made: its embeddings keep their own gate.
 Loading refuses (one line naming the file) a file that is not JSON, truncated, altered (checksum), of another
 format version, or made with another model.
 """
@@ -25,8 +26,8 @@ from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, temp
 from digitfusion.features.cepstra import N_CEPSTRA, cepstral_frames
 from digitfusion.features.mel import LogMelParams
 
-FORMAT, VERSION = "digitfusion-profile", 2
-READABLE_VERSIONS = (1, 2)
+FORMAT, VERSION = "digitfusion-profile", 3
+READABLE_VERSIONS = (1, 2, 3)
 MODALITIES = ("image", "audio")
 EMBEDDINGS = {m: f"{m}_embedding" for m in MODALITIES}  # the exported graph's outputs
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is a few kB; anything near this is not one
