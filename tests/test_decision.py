@@ -65,6 +65,11 @@ def test_hesitant_disagreement_is_not_reported_as_one_but_is_not_ok_either():
     assert v["modalities"]["audio"]["status"] == "unsure" and v["status"] == "ok" and v["digit"] == 7
 
 
+def test_a_fused_answer_neither_sense_gives_is_not_ok():
+    v = decide(outputs(logits(7, 20), logits(7, 20), logits(2, 25)), True, True, CAL, np.array([0.4]))[0]
+    assert (v["status"], v["reason"], v["digit"], v["disagreement"]) == ("unsure", LOW_CONFIDENCE, 2, None)
+
+
 def test_a_rejected_modality_is_set_aside():
     v = decide(outputs(logits(7, 20), logits(1, 20), logits(1, 20)), True, True, CAL, np.array([0.0]))[0]
     assert v["modalities"]["audio"]["status"] == "rejected" and v["modalities"]["audio"]["reason"] == NO_SPEECH
