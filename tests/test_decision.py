@@ -153,3 +153,7 @@ def test_an_embedding_far_from_every_digit_is_unsure_but_keeps_its_guess():
     assert v["modalities"]["image"]["status"] == "unsure"
     off = {**cal, "typical": {"image": {**typical, "threshold": None}}}  # the calibration chose not to flag
     assert decide({**sure, "image_embedding": far}, True, False, off)[0]["status"] == "ok"
+    # a calibration fitted on the image head's own features judges those, not the fusion's encoder's
+    head = {**cal, "typical": {"image": {**typical, "output": "image_head_embedding"}}}
+    v = decide({**sure, "image_embedding": near, "image_head_embedding": far}, True, False, head)[0]
+    assert (v["status"], v["reason"]) == ("unsure", NOT_A_DIGIT)

@@ -110,6 +110,12 @@ def atypical(embeddings: np.ndarray, kind: str, cal: dict) -> np.ndarray:
     return mahalanobis(embeddings, typical) > typical["threshold"]
 
 
+def typicality_output(cal: dict, kind: str) -> str:
+    """The graph output whose embeddings the typicality test of `kind` judges: the one the calibration was fitted
+    on (older calibrations: the fused model's encoder features, `{kind}_embedding`)."""
+    return cal.get("typical", {}).get(kind, {}).get("output", f"{kind}_embedding")
+
+
 def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None,
                     base_logits: np.ndarray | None = None, embeddings: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[str], list[str | None]]:
@@ -164,7 +170,8 @@ def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: b
     fused_probs = calibrated(fused, cal["temperature"][case])
     own = outputs if base is None else base  # the embeddings a profile left as they were
     heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced,
-                                   None if base is None else base[f"{kind}_logits"], own.get(f"{kind}_embedding"))
+                                   None if base is None else base[f"{kind}_logits"],
+                                   own.get(typicality_output(cal, kind)))
              for kind, present in (("image", image_present), ("audio", audio_present)) if present}
     verdicts = []
     for i, probs in enumerate(fused_probs):

@@ -28,7 +28,15 @@ from pathlib import Path
 import numpy as np
 
 from digitfusion.data import nondigit
-from digitfusion.decision import calibrated, decide, energy, mahalanobis, modality_status, voiced_seconds
+from digitfusion.decision import (
+    calibrated,
+    decide,
+    energy,
+    mahalanobis,
+    modality_status,
+    typicality_output,
+    voiced_seconds,
+)
 from digitfusion.features.mel import LogMelParams
 from digitfusion.inputs import prepare_audio, prepare_image
 
@@ -244,7 +252,7 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
     """Step 3b of the module docstring for one modality: {"threshold", "quantile", "threshold half flagged"}.
     Each candidate is judged as predict would answer that modality alone, its unsure thresholds refitted on the
     budget the candidate leaves; a tie keeps the test that flags fewer validation items."""
-    scores = mahalanobis(out_val[f"{kind}_embedding"], cal["typical"][kind])
+    scores = mahalanobis(out_val[typicality_output(cal, kind)], cal["typical"][kind])
     best = None
     for quantile in TYPICAL_QUANTILES:
         threshold = None if quantile >= 1 else float(np.quantile(scores, quantile))
@@ -263,6 +271,6 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
 def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> float:
     """A unimodal head's unsure threshold (it tells a confident disagreement from a hesitant one)."""
     digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"],
-                                             embeddings=out_in.get(f"{kind}_embedding"))
+                                             embeddings=out_in.get(typicality_output(cal, kind)))
     ok, right = np.array(status) != "rejected", digit == labels
     return unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))

@@ -5,7 +5,9 @@ image_present [B], audio_present [B] (1.0 / 0.0). An absent modality is fed as z
 Outputs: fused_logits [B, 10], weights [B, 2] (image, audio; uniform over present modalities when the
 strategy has none), image_logits [B, 10], audio_logits [B, 10] (meaningless where that modality is absent),
 image_embedding [B, Di], audio_embedding [B, Da]: the fused model's per-modality encoder features (what
-`digitfusion enrol` builds a person's prototypes from; meaningless where that modality is absent).
+`digitfusion enrol` builds a person's prototypes from; meaningless where that modality is absent);
+image_head_embedding, audio_head_embedding: the unimodal models' encoder features, under image_logits and
+audio_logits (what the typicality test judges a modality's own answer by, evaluation/typicality.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from digitfusion.features.audio import LogMel
 from digitfusion.features.mel import LogMelParams
 
 INPUTS = ("image", "wave", "image_present", "audio_present")
-OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding")
+OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding",
+           "image_head_embedding", "audio_head_embedding")
 
 
 def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn.Module:
@@ -47,9 +50,9 @@ class ExportedModel(nn.Module):
         weights = out.get("weights")
         if weights is None:
             weights = present / present.sum(dim=1, keepdim=True).clamp(min=1.0)
-        return (out["logits"], weights, self.image_model({"image": image})["logits"],
-                self.audio_model({"audio": audio})["logits"], self.encoders["image"](image),
-                self.encoders["audio"](audio))
+        image_features, audio_features = self.image_model.encoder(image), self.audio_model.encoder(audio)
+        return (out["logits"], weights, self.image_model.head(image_features), self.audio_model.head(audio_features),
+                self.encoders["image"](image), self.encoders["audio"](audio), image_features, audio_features)
 
 
 def export_onnx(model: ExportedModel, path, batch: int = 2) -> None:
