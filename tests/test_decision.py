@@ -70,6 +70,15 @@ def test_a_fused_answer_neither_sense_gives_is_not_ok():
     assert (v["status"], v["reason"], v["digit"], v["disagreement"]) == ("unsure", LOW_CONFIDENCE, 2, None)
 
 
+def test_a_lone_hesitant_modality_makes_the_answer_unsure():
+    cal = {**CAL, "unsure": {**CAL["unsure"], "audio only": 0.2}}  # the case would accept it, its head does not
+    torn = logits(1, 8.0)
+    torn[0, 2] = 7.5
+    v = decide(outputs(logits(0, 0), torn, torn), False, True, cal, np.array([0.4]))[0]
+    assert v["modalities"]["audio"]["status"] == "unsure"
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", LOW_CONFIDENCE, 1)
+
+
 def test_a_rejected_modality_is_set_aside():
     v = decide(outputs(logits(7, 20), logits(1, 20), logits(1, 20)), True, True, CAL, np.array([0.0]))[0]
     assert v["modalities"]["audio"]["status"] == "rejected" and v["modalities"]["audio"]["reason"] == NO_SPEECH

@@ -269,8 +269,9 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
 
 
 def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> float:
-    """A unimodal head's unsure threshold (it tells a confident disagreement from a hesitant one)."""
+    """A unimodal head's unsure threshold (it tells a confident disagreement from a hesitant one, and a lone
+    modality's answer from one to confirm): the budget left by what the head's other tests flag."""
     digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"],
                                              embeddings=out_in.get(typicality_output(cal, kind)))
-    ok, right = np.array(status) != "rejected", digit == labels
+    ok, right = np.array(status) == "ok", digit == labels
     return unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))
