@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from digitfusion.enrol.methods import Bank, MethodParams
-from digitfusion.enrol.profile import Profile
+from digitfusion.enrol.profile import VERSION, Profile
 
 SPEECH = "fsdd/recordings/{d}_jackson_0.wav"
 
@@ -182,7 +182,7 @@ def p_templates_cut_short(tmp, root, good):
 
 def p_future_version(tmp, root, good):
     data = json.loads(good.read_text())
-    data["version"] = 3
+    data["version"] = VERSION + 1
     return profile_case(tmp, root, json.dumps(data))
 
 
@@ -233,7 +233,7 @@ PROFILE_CASES = [
     ("altered", p_altered, "corrupt"),
     ("flipped_byte", p_flipped_byte_in_embeddings, "corrupt"),
     ("templates_cut_short", p_templates_cut_short, "templates do not match"),
-    ("future_version", p_future_version, "format version 3"),
+    ("future_version", p_future_version, f"format version {VERSION + 1}"),
     ("not_json", p_not_json, "not valid JSON"),
     ("a_wav_renamed", p_a_wav, "not valid JSON"),
     ("missing", p_missing, "no such profile file"),
