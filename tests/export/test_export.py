@@ -31,6 +31,23 @@ def test_parity_with_pytorch_on_real_pairs(tiny_pipeline, real_root, tmp_path):
     assert all(diff < 1e-4 for diff in result["max_abs_diff"].values()), result
 
 
+def test_head_embeddings_are_the_features_under_the_unimodal_logits(tiny_pipeline, real_root):
+    """image_head_embedding / audio_head_embedding: the unimodal models' features, which their heads turn into
+    image_logits / audio_logits (what the typicality test judges a modality alone by)."""
+    import torch
+
+    from digitfusion.export.build import load_parts
+    from digitfusion.export.graph import OUTPUTS
+
+    model, _, _ = load_parts(tiny_pipeline, "official", 0, "attention")
+    images, waves = torch.randn(3, 1, 28, 28), torch.randn(3, model.frontend.params.clip_samples)
+    with torch.no_grad():
+        out = dict(zip(OUTPUTS, model(images, waves, torch.ones(3), torch.ones(3)), strict=True))
+        assert torch.allclose(model.image_model.head(out["image_head_embedding"]), out["image_logits"])
+        assert torch.allclose(model.audio_model.head(out["audio_head_embedding"]), out["audio_logits"])
+        assert torch.allclose(out["image_logits"], model.image_model({"image": images})["logits"])
+
+
 def test_tampered_model_is_refused(tiny_model, tmp_path):
     import shutil
 

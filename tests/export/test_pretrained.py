@@ -36,6 +36,9 @@ def test_the_shipped_model_carries_today_s_choices_made_at_export():
     typical = preprocessing["abstention"]["typical"]
     assert set(typical) == {"image", "audio"}
     assert all(t["whitening"]["shape"][0] == t["means"]["shape"][1] for t in typical.values())
+    # the typicality test judges each modality's own head (the unimodal model's features), not the fusion's encoder
+    assert {m: t.get("output") for m, t in typical.items()} == {"image": "image_head_embedding",
+                                                                "audio": "audio_head_embedding"}
 
 
 def test_the_recipe_hash_follows_the_code(monkeypatch):
