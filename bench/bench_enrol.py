@@ -136,9 +136,7 @@ def shipped_choice(folds: dict) -> tuple[str, MethodParams]:
 
 
 def describe_params(p: MethodParams) -> str:
-    gate = "-" if p.gate is None else f"{p.gate:g}"
-    if p.voice_gate is not None:
-        gate = f"voice {p.voice_gate:g}"
+    gate = f"voice {p.voice_gate:g}" if p.voice_gate is not None else "-" if p.gate is None else f"{p.gate:g}"
     text = f"{p.weight:g}/{p.temperature:g}/{'y' if p.centre else 'n'}/{gate}"
     if p.template_weight:
         text += f" + templates {p.template_weight:g}/{p.template_temperature:g}/{p.template_gate:g}"

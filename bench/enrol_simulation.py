@@ -18,7 +18,16 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from digitfusion.enrol.methods import Bank, MethodParams, adapt, closeness, combine, scores, with_templates
+from digitfusion.enrol.methods import (
+    Bank,
+    MethodParams,
+    adapt,
+    closeness,
+    combine,
+    embedded,
+    scores,
+    with_templates,
+)
 from digitfusion.enrol.templates import dtw_costs, median_between_digits, nearest_per_digit
 
 KS = (1, 3, 5)
@@ -213,11 +222,11 @@ def template_grid(own: dict, others: dict[str, dict], own_costs: np.ndarray, oth
                 out.setdefault("baseline", {}).setdefault((name, k), []).append(base)
                 found = template_distances(costs, own_costs, own["labels"], enrolled)
                 for part in parts:
-                    embedded = adapt(logits, data["embeddings"][rows], bank, part, found)  # templates' weight 0
+                    embedding_part = embedded(logits, data["embeddings"][rows], bank, part, found)
                     for weight, temperature, gate in template_settings:
                         params = replace(part, template_weight=weight, template_temperature=temperature,
                                          template_gate=gate)
-                        answers = with_templates(embedded, found, params).argmax(1)
+                        answers = with_templates(embedding_part, found, params).argmax(1)
                         value = float((answers == truth).mean()) - (name != "own") * base
                         out.setdefault(params, {}).setdefault((name, k), []).append(value)
     return {key: {cell: float(np.mean(v)) for cell, v in cells.items()} for key, cells in out.items()}

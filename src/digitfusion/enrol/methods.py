@@ -195,9 +195,16 @@ def adapt(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: Meth
           found: np.ndarray | None = None) -> np.ndarray:
     """The whole method: base logits [B, 10], query embeddings [B, D] (and the queries' template distances
     from `template_distances`, if any) -> adapted log-probabilities [B, 10]."""
-    adapted = combine(base_logits, scores(bank, queries, params), params)
-    adapted = gated(base_logits, adapted, *embedding_gate(bank, queries, params, found))
+    adapted = embedded(base_logits, queries, bank, params, found)
     return adapted if found is None else with_templates(adapted, found, params)
+
+
+def embedded(base_logits: np.ndarray, queries: np.ndarray, bank: Bank, params: MethodParams,
+             found: np.ndarray | None = None) -> np.ndarray:
+    """The embedding method alone, gated: base logits [B, 10], query embeddings [B, D] -> log-probabilities
+    [B, 10] (`found`, the queries' template distances, only feeds the voice gate here)."""
+    adapted = combine(base_logits, scores(bank, queries, params), params)
+    return gated(base_logits, adapted, *embedding_gate(bank, queries, params, found))
 
 
 def embedding_gate(bank: Bank, queries: np.ndarray, params: MethodParams, found: np.ndarray | None
