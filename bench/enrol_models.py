@@ -60,14 +60,16 @@ def fold_protocols(root: Path) -> list[str]:
     return expand_protocols(["speaker:*"], root)
 
 
-def train_people_fold(out: Path, root: Path, protocol: str, seed: int = 0) -> dict:
+def train_people_fold(out: Path, root: Path, protocol: str, seed: int = 0, encoder: str = "audio-cnn") -> dict:
     """One `speaker:fsdd.S` fold of the shipped recipe: trained unless current, its held-out speaker scored."""
     from digitfusion.training.checkpoint import load_run
+    from digitfusion.training.config import front_end_params
 
     strategy, holdout = protocol_parts(protocol)
-    bundle = load_bundle(root, strategy, holdout, seed, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
-    run_dir = out / f"seed{seed}" / bundle.split.name / "audio-cnn"
-    config = resolve("audio-cnn", strategy, seed, "people", PEOPLE_CORPORA, PEOPLE_IMAGES, holdout)
+    config = resolve(encoder, strategy, seed, "people", PEOPLE_CORPORA, PEOPLE_IMAGES, holdout)
+    bundle = load_bundle(root, strategy, holdout, seed, params=front_end_params(config.features),
+                         corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
+    run_dir = out / f"seed{seed}" / bundle.split.name / encoder
     ensure_run(config, root, run_dir, bundle, False, False)
     test = bundle["test"]
     correct = unimodal_logits(load_run(run_dir)[0], "audio", test.audio).argmax(1) == test.audio_labels
@@ -84,12 +86,14 @@ def main() -> int:
                         help="folds not to train (e.g. george: the demo's own speaker fold is copied instead)")
     parser.add_argument("--official", action="store_true", help="train the official split's models instead")
     parser.add_argument("--people", action="store_true", help="the shipped recipe's speaker:fsdd.* folds instead")
+    parser.add_argument("--audio-encoder", default="audio-cnn", help="--people: the audio model of each fold")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
     root = require_data_root(None)
     if args.people:
         out = Path(args.out)
-        folds = [train_people_fold(out, root, p) for p in expand_protocols(["speaker:fsdd.*"], root, PEOPLE_CORPORA)
+        protocols = expand_protocols(["speaker:fsdd.*"], root, PEOPLE_CORPORA)
+        folds = [train_people_fold(out, root, p, encoder=args.audio_encoder) for p in protocols
                  if protocol_parts(p)[1].removeprefix("fsdd.") not in args.skip]
         mean = sum(f["acc"] for f in folds) / len(folds)
         (out / "loso.json").write_text(json.dumps({"folds": folds, "mean": mean}, indent=1) + "\n")

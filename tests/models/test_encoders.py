@@ -2,16 +2,17 @@ import pytest
 import torch
 
 from digitfusion.models import build_model, modality_of
-from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, UtteranceNorm
+from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, SpeechEmbeddingHead, UtteranceNorm
 from digitfusion.models.registry import model_names
 
 INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
-          "lab-cnn": (4, 1, 128, 241)}
+          "lab-cnn": (4, 1, 128, 241), "audio-embed": (4, 1, 9, 96)}
 PAIR = {"image": (4, 1, 28, 28), "audio": (4, 1, 64, 101)}
 
 
 @pytest.mark.parametrize("encoder,shape", [(ImageCNN(), (3, 1, 28, 28)), (AudioCNN(), (3, 1, 64, 101)),
-                                           (AudioGRU(), (3, 1, 64, 101))])
+                                           (AudioGRU(), (3, 1, 64, 101)),
+                                           (SpeechEmbeddingHead(), (3, 1, 9, 96))])
 def test_encoders_give_feature_vectors(encoder, shape):
     assert encoder.eval()(torch.randn(*shape)).shape == (3, encoder.feature_dim)
 
@@ -20,6 +21,11 @@ def test_encoders_give_feature_vectors(encoder, shape):
 @pytest.mark.parametrize("frames", [37, 101, 250])
 def test_audio_encoders_take_any_length(encoder, frames):
     assert encoder.eval()(torch.randn(2, 1, 64, frames)).shape == (2, encoder.feature_dim)
+
+
+def test_speech_embedding_head_reads_any_number_of_windows():
+    head = SpeechEmbeddingHead(width=16).eval()
+    assert head(torch.randn(2, 1, 4, 96)).shape == head(torch.randn(2, 1, 13, 96)).shape == (2, head.feature_dim)
 
 
 def test_utterance_norm_ignores_gain_and_padding_level():

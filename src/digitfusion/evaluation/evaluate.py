@@ -28,7 +28,6 @@ from digitfusion.evaluation.conditions import (
 from digitfusion.evaluation.items import item_accuracies
 from digitfusion.evaluation.metrics import confusion, scores
 from digitfusion.evaluation.strategies import Encodings, Inputs, Output, all_outputs, unimodal_logits
-from digitfusion.features.audio import LogMel
 from digitfusion.features.pca import PCAImages
 from digitfusion.models.fusions.late import LateFusion
 from digitfusion.models.registry import fusions
@@ -84,7 +83,7 @@ class ConditionBuilder:
         self.clean_audio = self.test.audio[audio_rows]
         self.waves = torch.from_numpy(self.test.waves[audio_rows.numpy()])
         self.audio_rows = audio_rows
-        self.frontend = LogMel(bundle.params)
+        self.frontend = bundle.params.frontend()
         self._cache: dict[str, torch.Tensor | None] = {}
 
     def images(self, spec: str) -> torch.Tensor | None:

@@ -23,7 +23,7 @@ from digitfusion.models.registry import default_export, fusion_names
 from digitfusion.models.registry import fusion as fusion_spec
 from digitfusion.runs import RunLayout
 from digitfusion.training.checkpoint import load_run
-from digitfusion.training.config import TrainConfig
+from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
@@ -41,13 +41,14 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    return ExportedModel(fused, image, audio).eval(), folder, config
+    return ExportedModel(fused, image, audio, front_end_params(config.features).frontend()).eval(), folder, config
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
     """Max |logit difference| between onnxruntime and PyTorch on real test pairs, with each modality missing too."""
     test = load_bundle(root, "official", seed=seed)["test"]
     pairs = test.pairs(seed)[:n]
+    n = len(pairs)  # a small data root has fewer test pairs
     images = test.images[pairs[:, 0]]
     waves = torch.from_numpy(test.waves[pairs[:, 1]])
     runner = ExportedRunner(onnx_folder)
@@ -117,6 +118,15 @@ def exposure_card(config: TrainConfig) -> str:
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
+def audio_card(config: TrainConfig) -> str:
+    """What reads the recordings, and where its weights come from when they were not learnt here."""
+    if config.features != "speech-embedding":
+        return "an audio CNN (log-mel front end inside the graph)"
+    return ("a small head over a frozen, pretrained speech embedding inside the graph (Google's speech_embedding, "
+            "Lin et al. 2020, trained on ~200 M YouTube clips; the ONNX conversion shipped by openWakeWord 0.4.0, "
+            "Apache-2.0; features/speech_embedding.py)")
+
+
 def alone_card(alone: dict | None) -> str:
     """Which head answers each modality alone, with the validation accuracies it was chosen on."""
     if not alone:
@@ -150,7 +160,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
         figures = "| condition | model | test accuracy % |\n|---|---|---|\n" + figures
     return f"""# digitfusion model card
 
-**Strategy:** `{strategy}` fusion of an image CNN and an audio CNN (log-mel front end inside the graph).
+**Strategy:** `{strategy}` fusion of an image CNN and {audio_card(config)}.
 **Trained on:** protocol `{protocol}`, seed {seed} (run `{pipeline}`), fused config hash `{config.digest()}` (rebuilt
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
@@ -204,8 +214,9 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
     tmp.chmod(0o755)  # mkdtemp's 0700 would make an installed model folder unreadable to other users
     try:
         export_onnx(model, tmp / MODEL)
-        preprocessing = {"audio": asdict(LogMelParams()), "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28},
-                         "strategy": strategy, "protocol": protocol, "seed": seed, "config_hash": config_hash}
+        preprocessing = {"audio": asdict(LogMelParams()), "front_end": config.features,
+                         "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28}, "strategy": strategy,
+                         "protocol": protocol, "seed": seed, "config_hash": config_hash}
         (tmp / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
         (tmp / CARD).write_text("pending\n")
         write_checksums(tmp)

@@ -1,4 +1,5 @@
-"""The exported graph: log-mel front end + fused model + both unimodal models, in one nn.Module.
+"""The exported graph: the audio front end (log-mel, or the pretrained speech embedding) + fused model + both
+unimodal models, in one nn.Module.
 
 Inputs: image [B, 1, 28, 28] (MNIST-normalised), wave [B, 8000] (8 kHz clip, trimmed and centred),
 image_present [B], audio_present [B] (1.0 / 0.0). An absent modality is fed as zeros with present = 0.
@@ -16,7 +17,6 @@ import torch
 from torch import nn
 
 from digitfusion.features.audio import LogMel
-from digitfusion.features.mel import LogMelParams
 
 INPUTS = ("image", "wave", "image_present", "audio_present")
 OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding",
@@ -35,9 +35,9 @@ def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn
 
 class ExportedModel(nn.Module):
     def __init__(self, fused: nn.Module, image_model: nn.Module, audio_model: nn.Module,
-                 params: LogMelParams | None = None):
+                 frontend: nn.Module | None = None):
         super().__init__()
-        self.frontend = LogMel(params)
+        self.frontend = frontend if frontend is not None else LogMel()  # clips -> what the audio encoders read
         self.fused, self.image_model, self.audio_model = fused, image_model, audio_model
         self.encoders = nn.ModuleDict({"image": modality_encoder(fused, image_model, "image"),
                                        "audio": modality_encoder(fused, audio_model, "audio")})

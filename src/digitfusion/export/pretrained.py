@@ -19,8 +19,9 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 # takes 0-4, the speaker-disjoint test speakers of Speech Commands and accented-numbers, the outside voices).
 # "fusion": None is the registry's default export (the strategy file marked `default_export`, chosen on
 # validation by the outside protocol: docs/results.md).
+# "encoders": the fusion's encoders over the registry's defaults (image-cnn, audio-cnn).
 RECIPE = {"size": "people", "protocol": "official", "holdout": None, "seed": 0, "fusion": None,
-          "corpora": PEOPLE_CORPORA, "images": PEOPLE_IMAGES}
+          "corpora": PEOPLE_CORPORA, "images": PEOPLE_IMAGES, "encoders": {}}
 REBUILD_HINT = "run `make model` to rebuild it"
 
 
@@ -41,7 +42,14 @@ def recipe_config(model: str, init_dirs: dict | None = None):
     from digitfusion.training.recipe import resolve
 
     return resolve(model, RECIPE["protocol"], RECIPE["seed"], RECIPE["size"], RECIPE["corpora"], RECIPE["images"],
-                   RECIPE["holdout"], init_dirs=init_dirs)
+                   RECIPE["holdout"], encoders=RECIPE["encoders"], init_dirs=init_dirs)
+
+
+def recipe_encoders() -> dict[str, str]:
+    """{modality: encoder name} of the shipped fusion (needs [train])."""
+    from digitfusion.models.registry import DEFAULT_ENCODERS
+
+    return {**DEFAULT_ENCODERS, **RECIPE["encoders"]}
 
 
 def recipe_fusion() -> str:

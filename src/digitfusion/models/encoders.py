@@ -94,3 +94,21 @@ class AudioGRU(nn.Module):
         states, _ = self.gru(self.frame(frames))  # [B, T, 2 * hidden]
         pooled = torch.cat([states.mean(dim=1), states.amax(dim=1)], dim=1)  # [B, 4 * hidden]
         return self.project(pooled)
+
+
+class SpeechEmbeddingHead(nn.Module):
+    """Pretrained speech embeddings [B, 1, W, 96] (features/speech_embedding.py: W windows of 775 ms) -> features
+    [B, feature_dim]: each window through a small MLP, then its mean and maximum over the windows (a digit fills
+    one or two of them; where depends on the word's length)."""
+
+    def __init__(self, width: int = 128, feature_dim: int = 128, dropout: float = 0.2, embedding_dim: int = 96):
+        super().__init__()
+        self.feature_dim = feature_dim
+        self.norm = nn.BatchNorm1d(embedding_dim)  # the embedding's scale is the pretrained model's (up to ~50)
+        self.frame = nn.Sequential(nn.Linear(embedding_dim, width), nn.ReLU(), nn.Dropout(dropout))
+        self.project = nn.Sequential(nn.Linear(2 * width, feature_dim), nn.BatchNorm1d(feature_dim), nn.ReLU())
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        windows = feats.squeeze(1)  # [B, W, 96]
+        frames = self.frame(self.norm(windows.transpose(1, 2)).transpose(1, 2))  # [B, W, width]
+        return self.project(torch.cat([frames.mean(dim=1), frames.amax(dim=1)], dim=1))

@@ -6,25 +6,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from digitfusion.data.bundle import load_bundle
-from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_fusion
+from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_encoders, recipe_fusion
 from digitfusion.pipeline.train_all import ensure_run, write_protocol_files
 from digitfusion.runs import RunLayout
+from digitfusion.training.config import front_end_params
 from digitfusion.training.recipe import image_split
 
 
 def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict | None = None) -> str:
-    """Train (or reuse) the recipe's models — image CNN, audio CNN, the fusion — into pipeline folder `out`.
-    Returns the split's name (the folder export reads)."""
-    layout, seed, fusion = RunLayout(out), RECIPE["seed"], recipe_fusion()
-    bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, corpora=RECIPE["corpora"],
-                         images=RECIPE["images"])
+    """Train (or reuse) the recipe's models — the image and audio encoders' runs, the fusion — into pipeline
+    folder `out`. Returns the split's name (the folder export reads)."""
+    layout, seed, fusion, encoders = RunLayout(out), RECIPE["seed"], recipe_fusion(), recipe_encoders()
+    image, audio = recipe_config(encoders["image"]), recipe_config(encoders["audio"])
+    bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, params=front_end_params(audio.features),
+                         corpora=RECIPE["corpora"], images=RECIPE["images"])
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
-    image = recipe_config("image-cnn")
-    runs = {"image": layout.run_dir("image-cnn", seed, split, "image", image_split(image)),
-            "audio": layout.run_dir("audio-cnn", seed, split)}
+    runs = {"image": layout.run_dir(image.model, seed, split, "image", image_split(image)),
+            "audio": layout.run_dir(audio.model, seed, split)}
     ensure_run(image, root, runs["image"], bundle, False, progress, hardware=hardware)
-    ensure_run(recipe_config("audio-cnn"), root, runs["audio"], bundle, False, progress, hardware=hardware)
+    ensure_run(audio, root, runs["audio"], bundle, False, progress, hardware=hardware)
     fused = recipe_config(fusion, runs)
     ensure_run(fused, root, layout.run_dir(fusion, seed, split), bundle, False, progress, hardware=hardware)
     return split

@@ -14,7 +14,12 @@ HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", 
 
 
 def front_end_params(features: str):
-    """The audio front end's parameters of a config: LogMelParams, or the lab's LabMelParams."""
+    """The audio front end's parameters of a config: LogMelParams, the lab's LabMelParams, or the pretrained
+    speech embedding's SpeechEmbeddingParams."""
+    if features == "speech-embedding":
+        from digitfusion.features.speech_embedding import SpeechEmbeddingParams
+
+        return SpeechEmbeddingParams()
     if features == "lab":
         from digitfusion.features.lab_mel import LabMelParams
 
@@ -28,7 +33,7 @@ def front_end_params(features: str):
 class TrainConfig:
     model: str = "image-cnn"  # a name of models.registry.model_names()
     modality: str = "image"  # image | audio | pair
-    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end)
+    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end) | speech-embedding
     corpus: list[str] = field(default_factory=lambda: ["fsdd"])  # speech corpora (data/corpora), mixed
     images: list[str] = field(default_factory=lambda: ["mnist"])  # image sources, mixed
     protocol: str = "official"  # split protocol (data/splits.py)

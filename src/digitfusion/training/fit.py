@@ -27,6 +27,7 @@ from digitfusion.features.pca import PCAImages
 from digitfusion.models import build_model as build_named
 from digitfusion.plots import curves_figure, save
 from digitfusion.training.augment import LOW_RANK_MAX, AugmentConfig, BatchAugmenter
+from digitfusion.training.augment.registry import ops_in
 from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
 from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.data import loader, side_dataset
@@ -54,7 +55,9 @@ def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Modul
 
 def build_augmenter(config: TrainConfig, params, train_images: torch.Tensor) -> BatchAugmenter | None:
     image = tuple(config.augment_image) if config.modality in ("image", "pair") else ()
-    audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features == "logmel" else ()
+    audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features != "lab" else ()
+    if config.features == "speech-embedding":  # log-mel ops mean nothing to embeddings: the clip's ops only
+        audio = tuple(name for name in audio if name in ops_in("wave"))
     if not image and not audio:
         return None
     augment = AugmentConfig(image=image, audio=audio, noise_snr_db=tuple(config.noise_snr_db), p=config.augment_p)

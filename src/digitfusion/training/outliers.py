@@ -24,6 +24,7 @@ from digitfusion.data import nondigit
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.audio import log_mel
 from digitfusion.features.mel import LogMelParams
+from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.inputs import prepare_audio, prepare_image
 from digitfusion.paths import cache_dir
 
@@ -40,8 +41,8 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
     [M, 1, n_mels, T] (what the input pipeline refuses, e.g. a blank image, is left out)."""
     if modality not in ("image", "audio"):
         raise DigitfusionError(f"outlier exposure for {modality!r}", "only unimodal image or audio models")
-    if modality == "audio" and not isinstance(params, LogMelParams):
-        raise DigitfusionError("outlier exposure", "needs the log-mel front end (not the lab's)")
+    if modality == "audio" and not isinstance(params, (LogMelParams, SpeechEmbeddingParams)):
+        raise DigitfusionError("outlier exposure", "needs the log-mel or speech-embedding front end (not the lab's)")
     path = cache_dir() / "outliers" / f"{modality}-{_key(modality, params)}.npy"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +51,13 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
         np.save(partial, prepared)
         partial.replace(path)
     array = torch.from_numpy(np.load(path))
-    return array if modality == "image" else log_mel(array, params)
+    if modality == "image":
+        return array
+    if isinstance(params, LogMelParams):
+        return log_mel(array, params)
+    frontend = params.frontend()
+    with torch.no_grad():
+        return torch.cat([frontend(chunk) for chunk in array.split(256)])
 
 
 def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
@@ -61,7 +68,8 @@ def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
             items, prepare, shape = nondigit.make_images(Path(tmp), PART), prepare_image, (1, 28, 28)
         else:
             items = nondigit.make_audio(Path(tmp), PART)
-            prepare, shape = (lambda p: prepare_audio(p, params)), (params.clip_samples,)
+            clip = getattr(params, "clip", params)  # the speech embedding reads the log-mel front end's clip
+            prepare, shape = (lambda p: prepare_audio(p, clip)), (params.clip_samples,)
         arrays, refused = nondigit.prepared([item.path for item in items], prepare, shape)
     return arrays[~refused]
 

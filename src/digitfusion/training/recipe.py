@@ -116,7 +116,7 @@ def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "
         by_modality = image_protocol if spec.modality == "image" else audio_protocol
         protocol, holdout = by_modality(protocol, holdout, images)
     else:
-        identity.update(modality="pair", features="logmel")
+        identity.update(modality="pair", features=pair_features(model, encoders))
     identity.update(protocol=protocol, holdout=holdout)
     settings = dict(family_settings(model, get_size(size)))  # a copy: the Size is shared
     if "corpus_weights" in settings:  # a size weighs the corpora it is given, not those it could have been given
@@ -128,6 +128,13 @@ def resolve(model: str, protocol: str = "official", seed: int = 0, size: str = "
         if init_dirs:
             values["init_from"] = init_links(chosen, init_dirs, protocol, seed, size, corpora, images, holdout)
     return dataclasses.replace(preset(values["model"]), **values)
+
+
+def pair_features(model: str, encoders: dict | None) -> str:
+    """A fused model reads audio through its audio encoder's front end (early fusion: log-mel)."""
+    if fusion(model).family != "intermediate":
+        return "logmel"
+    return ENCODERS[{**DEFAULT_ENCODERS, **(encoders or {})}["audio"]].features
 
 
 def init_links(encoders: dict, init_dirs: dict, protocol: str, seed: int, size: str, corpora: list, images: list,
