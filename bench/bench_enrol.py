@@ -3,12 +3,12 @@
     python bench/bench_enrol.py --folds runs/enrol --skip-model --out bench/enrol_results.md   # the folds
     python bench/bench_enrol.py --skip-loso --out bench/enrol_shipped.md     # no harm + wall time, shipped model
 
-1. FSDD leave-one-speaker-out: every fold model found under `--folds DIR` (`DIR/seed*/speaker-S/audio-cnn`, with
-   `attention` beside it when the fold has a fusion: then its exported graph's audio embedding is used) embeds
-   the fold's held-out test speaker, its validation speaker and other people (enrol_simulation.py). Each method's
-   setting (weight, temperature, centring, gate) is chosen on the fold's VALIDATION speaker: best own-voice
-   accuracy among the settings that do not harm other people; then scored once on its test speaker. The shipped
-   method is chosen on the validation speakers pooled over folds.
+1. FSDD leave-one-speaker-out: every fold model found under `--folds DIR` (`DIR/seed*/speaker-S/audio-embed` or
+   `audio-cnn`, with `attention` beside it when the fold has a fusion: then its exported graph's audio embedding is
+   used) embeds the fold's held-out test speaker, its validation speaker and other people (enrol_simulation.py).
+   Each method's setting (weight, temperature, centring, gate) is chosen on the fold's VALIDATION speaker: best
+   own-voice accuracy among the settings that do not harm other people; then scored once on its test speaker. The
+   shipped method is chosen on the validation speakers pooled over folds.
    Templates (the person's recordings matched by DTW, over the gated ridge or alone) are scored the same way,
    with DTW cost matrices computed once per fold.
 2. No-harm: the exported model (`--model`, default the shipped one) answers the FSDD official test (audio) and
@@ -36,9 +36,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from enrol_simulation import (  # noqa: E402
+    AUDIO_MODELS,
     HARM_ALLOWED,
     KS,
     TEMPLATE_FAMILIES,
+    audio_model,
     choose,
     corpus_clips,
     cost_matrix,
@@ -53,12 +55,12 @@ from enrol_simulation import (  # noqa: E402
 
 from digitfusion.atomic import write_text  # noqa: E402
 from digitfusion.enrol.methods import METHODS, MethodParams  # noqa: E402
-from digitfusion.training.config import TrainConfig  # noqa: E402
+from digitfusion.training.config import TrainConfig, front_end_params  # noqa: E402
 
 
 def fold_folders(folds: Path) -> list[Path]:
-    """Every FSDD leave-one-speaker-out fold under DIR (`DIR/seed*/speaker-*` holding an audio CNN)."""
-    return sorted(p for p in folds.glob("seed*/speaker-*") if (p / "audio-cnn" / "model.safetensors").is_file())
+    """Every FSDD leave-one-speaker-out fold under DIR (`DIR/seed*/speaker-*` holding an audio model)."""
+    return sorted(p for p in folds.glob("seed*/speaker-*") if audio_model(p))
 
 
 def loso(folds: Path, root: Path) -> dict:
@@ -68,13 +70,14 @@ def loso(folds: Path, root: Path) -> dict:
     result = {}
     found = fold_folders(folds)
     if not found:
-        raise SystemExit(f"no fold model under {folds}/seed*/speaker-*/audio-cnn")
+        raise SystemExit(f"no fold model under {folds}/seed*/speaker-*/({'|'.join(AUDIO_MODELS)})")
     for folder in found:
         holdout, seed = folder.name.removeprefix("speaker-"), int(folder.parent.name.removeprefix("seed"))
         # The fold's own split and corpora (a fold of every corpus validates on some speakers of each: its FSDD
         # validation speaker is the one enrolled in simulation, its FSDD training speakers are the others).
-        config = TrainConfig.load(folder / "audio-cnn" / "config.json")
-        bundle = load_bundle(root, config.protocol, config.holdout, seed, corpora=config.corpus)
+        config = TrainConfig.load(folder / audio_model(folder) / "config.json")
+        bundle = load_bundle(root, config.protocol, config.holdout, seed, params=front_end_params(config.features),
+                             corpora=config.corpus)
         val, test = (fold_embeddings(folder, corpus_clips(bundle[side])) for side in ("val", "test"))
         others = {"training speakers": fold_embeddings(folder, subsample(corpus_clips(bundle["train"]), 4)),
                   "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params))}

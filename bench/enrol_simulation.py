@@ -57,14 +57,20 @@ def take_of(path: str) -> int:
 
 
 def clip_side(paths: list[Path], labels: list[int], params) -> SimpleNamespace:
-    """Outside clips as a bundle side: waves [N, clip_samples], log-mel [N, 1, 64, T], labels [N]."""
+    """Outside clips as a bundle side: waves [N, clip_samples], the front end's features, labels [N]."""
     import torch
 
     from digitfusion.features.audio import log_mel
     from digitfusion.predict import prepare_audio
 
-    waves = np.stack([prepare_audio(p, params) for p in paths]).astype(np.float32)
-    return SimpleNamespace(waves=waves, audio=log_mel(torch.from_numpy(waves), params),
+    clip = getattr(params, "clip", params)  # every front end reads the log-mel front end's clip
+    waves = np.stack([prepare_audio(p, clip) for p in paths]).astype(np.float32)
+    if isinstance(params, type(clip)):
+        features = log_mel(torch.from_numpy(waves), params)
+    else:
+        with torch.no_grad():
+            features = params.frontend()(torch.from_numpy(waves))
+    return SimpleNamespace(waves=waves, audio=features,
                            audio_labels=torch.tensor(labels), audio_paths=[str(p) for p in paths])
 
 
@@ -87,6 +93,14 @@ def subsample(side, step: int) -> SimpleNamespace:
                            audio_labels=side.audio_labels[::step], audio_paths=side.audio_paths[::step])
 
 
+AUDIO_MODELS = ("audio-embed", "audio-cnn")  # a fold's audio model, the first found
+
+
+def audio_model(fold: Path) -> str | None:
+    """The name of a fold's trained audio model (None when it has none)."""
+    return next((name for name in AUDIO_MODELS if (fold / name / "model.safetensors").is_file()), None)
+
+
 def fold_embeddings(fold: Path, side) -> dict:
     """A fold's model on clips (audio alone) -> embeddings [N, D], logits [N, 10], labels [N], takes [N].
 
@@ -102,12 +116,12 @@ def fold_embeddings(fold: Path, side) -> dict:
     with torch.no_grad():
         if fused:
             model = ExportedModel(load_run(fold / "attention")[0], load_run(fold.parent / "image-cnn")[0],
-                                  load_run(fold / "audio-cnn")[0]).eval()
+                                  load_run(fold / audio_model(fold))[0]).eval()
             n = len(side.waves)
             out = model(torch.zeros(n, 1, 28, 28), torch.from_numpy(side.waves), torch.zeros(n), torch.ones(n))
             logits, embeddings = out[0], out[5]
         else:
-            model = load_run(fold / "audio-cnn")[0].eval()
+            model = load_run(fold / audio_model(fold))[0].eval()
             embeddings = model.encoder(side.audio)
             logits = model.head(embeddings)
     from digitfusion.features.cepstra import cepstral_frames
@@ -115,7 +129,7 @@ def fold_embeddings(fold: Path, side) -> dict:
     return {"embeddings": embeddings.numpy(), "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
             "takes": np.array([take_of(p) for p in side.audio_paths]),
             "sequences": [cepstral_frames(w) for w in side.waves],
-            "model": "attention (fused)" if fused else "audio-cnn"}
+            "model": "attention (fused)" if fused else audio_model(fold)}
 
 
 def cost_matrix(queries: dict, owner: dict) -> np.ndarray:

@@ -145,5 +145,5 @@ def test_the_card_says_which_model_learnt_from_outliers(tmp_path):
     fused = TrainConfig(model="concat", modality="pair",
                         init_from={"image": str(tmp_path / "image"), "audio": str(tmp_path / "audio")})
     card = exposure_card(fused)
-    assert "The audio CNN" in card and "weight 1" in card and "image CNN" not in card
+    assert "The audio model" in card and "weight 1" in card and "image model" not in card
     assert exposure_card(TrainConfig(model="concat", modality="pair")) == ""

@@ -65,7 +65,7 @@ class Batch:
     kinds: np.ndarray | None = None  # non-digits: what each audio item is (noise, word, tone...)
 
 
-def run_batch(runner, batch: Batch, correlation: float, size: int = 500) -> dict[str, np.ndarray]:
+def run_batch(runner, batch: Batch, correlation: float, size: int = 256) -> dict[str, np.ndarray]:
     """The exported graph on a whole set (absent modality fed as zeros, present = 0) + voiced seconds
     (frame test `correlation`)."""
     n = len(batch.refused)

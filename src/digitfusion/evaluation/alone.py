@@ -21,7 +21,7 @@ import numpy as np
 
 from digitfusion.export.runtime import FUSED, UNIMODAL
 
-CHUNK = 500
+CHUNK = 256  # items per graph call: the speech embedding holds ~0.5 GB of activations per 256 clips
 FONT_SOURCE, FONT_PER_DIGIT, FONT_SEED_OFFSET = "font-drawn", 30, 1000
 
 

@@ -112,7 +112,7 @@ def exposure_card(config: TrainConfig) -> str:
         path = Path(run) / "config.json" if run else None
         weight = TrainConfig.load(path).outlier_exposure if path and path.is_file() else 0.0
         if weight:
-            lines.append(f"The {modality} CNN also learnt to spread its answer over the ten digits for generated "
+            lines.append(f"The {modality} model also learnt to spread its answer over the ten digits for generated "
                          f"non-digit {kind} (outlier exposure, weight {weight:g}; {parts} and seeds that neither "
                          "half of the abstention's non-digit set uses).")
     return ("\n\n" + " ".join(lines)) if lines else ""
@@ -131,7 +131,8 @@ def alone_card(alone: dict | None) -> str:
     """Which head answers each modality alone, with the validation accuracies it was chosen on."""
     if not alone:
         return "the fusion's own per-modality head answers the present one (no choice made on validation)."
-    names = {"fused_logits": "the fusion's own head", "image_logits": "the image CNN", "audio_logits": "the audio CNN"}
+    names = {"fused_logits": "the fusion's own head", "image_logits": "the image CNN",
+             "audio_logits": "the audio model"}
     rows = []
     for modality in ("image", "audio"):
         for key, score in alone["validation"][modality].items():
