@@ -21,18 +21,35 @@ from digitfusion.features.mel import LogMelParams
 from digitfusion.files import csv_rows, resolve_relative
 from digitfusion.inputs import AudioSource, ImageSource, prepare_audio, prepare_image, prepare_inputs
 
-__all__ = ["answer", "batch_rows", "predict_files", "prepare_audio", "prepare_image"]
+__all__ = ["answer", "answers", "batch_rows", "predict_batch", "predict_files", "prepare_audio", "prepare_image"]
+
+
+BATCH_CHUNK = 32  # rows of a batch CSV per graph call: one call per row spends most of its time in overhead
 
 
 def answer(runner: ExportedRunner, image: np.ndarray | None, clip: np.ndarray | None, profile=None) -> dict:
     """Run one pair (either may be None) and shape the JSON answer, status and disagreement included; a
     profile (an enrol.profile.Profile) adapts the outputs before the decision."""
-    if image is None and clip is None:
+    return answers(runner, [(image, clip)], profile)[0]
+
+
+def answers(runner: ExportedRunner, pairs: list[tuple[np.ndarray | None, np.ndarray | None]],
+            profile=None) -> list[dict]:
+    """Prepared pairs [(image [1, 28, 28] | None, clip [N] | None)] through one graph call, each answered as
+    `answer` answers it alone (the graph's rows are independent: presence flags are per row)."""
+    if any(image is None and clip is None for image, clip in pairs):
         raise DigitfusionError("input", "give an image, a recording, or both")
-    images = np.zeros((1, 1, 28, 28), np.float32) if image is None else image[None].astype(np.float32)
-    waves = np.zeros((1, runner.clip_samples), np.float32) if clip is None else clip[None].astype(np.float32)
-    present = np.array([image is not None], np.float32), np.array([clip is not None], np.float32)
-    base = runner.run(images, waves, *present)
+    images = np.stack([np.zeros((1, 28, 28), np.float32) if image is None else image.astype(np.float32)
+                       for image, _ in pairs])
+    waves = np.stack([np.zeros(runner.clip_samples, np.float32) if clip is None else clip.astype(np.float32)
+                      for _, clip in pairs])
+    present = [np.array([given is not None for given in column], np.float32) for column in zip(*pairs, strict=True)]
+    outputs = runner.run(images, waves, *present)
+    return [_answer_row(runner, {key: value[i:i + 1] for key, value in outputs.items()}, image, clip,
+                        waves[i:i + 1], profile) for i, (image, clip) in enumerate(pairs)]
+
+
+def _answer_row(runner: ExportedRunner, base: dict, image, clip, waves: np.ndarray, profile) -> dict:
     out = base if profile is None else profile.adapt_outputs(base, image is not None, clip is not None, waves,
                                                              runner.preprocessing["audio"])
     cal = runner.preprocessing.get("abstention")
@@ -69,6 +86,27 @@ def predict_files(runner: ExportedRunner, image: ImageSource | None, audio: Audi
     """Sources (paths, uploads, arrays) -> the JSON answer; every refusal comes from `inputs.prepare_inputs`."""
     params = LogMelParams(**runner.preprocessing["audio"])
     return answer(runner, *prepare_inputs(image, audio, params), profile)
+
+
+def predict_batch(runner: ExportedRunner, rows: list[tuple[int, str | None, str | None]], profile=None,
+                  chunk: int = BATCH_CHUNK):
+    """A batch CSV's rows (`batch_rows`) -> for each chunk of `chunk` rows, [(line, image, audio, answer or the
+    row's DigitfusionError)] in order: every refusal still comes from `inputs.prepare_inputs`, one graph call answers
+    the chunk's good rows."""
+    params = LogMelParams(**runner.preprocessing["audio"])
+    for start in range(0, len(rows), chunk):
+        part, results, prepared = rows[start:start + chunk], {}, []
+        for k, (_, image, audio) in enumerate(part):
+            try:
+                if image is None and audio is None:
+                    raise DigitfusionError("empty row", "give an image, a recording, or both")
+                prepared.append((k, prepare_inputs(image, audio, params)))
+            except DigitfusionError as err:
+                results[k] = err
+        if prepared:
+            results.update(zip((k for k, _ in prepared), answers(runner, [p for _, p in prepared], profile),
+                               strict=True))
+        yield [(*row, results[k]) for k, row in enumerate(part)]
 
 
 def batch_rows(csv_path: str | os.PathLike) -> list[tuple[int, str | None, str | None]]:

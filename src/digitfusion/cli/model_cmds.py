@@ -108,7 +108,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
 def _predict(args: argparse.Namespace) -> int:
     from digitfusion.export.runtime import ExportedRunner
-    from digitfusion.predict import batch_rows, predict_files
+    from digitfusion.predict import batch_rows, predict_batch, predict_files
 
     if args.batch and (args.image or args.audio):
         raise DigitfusionError("--batch", "cannot be combined with --image/--audio")
@@ -128,19 +128,18 @@ def _predict(args: argparse.Namespace) -> int:
                 result = predict_files(runner, args.image, args.audio, profile)
             _emit(json.dumps(result) if args.json else describe(result))
             return 0
-        failed = 0
-        for line, image, audio in rows:
-            try:
-                if image is None and audio is None:
-                    raise DigitfusionError("empty row", "give an image, a recording, or both")
-                with _native_stderr_silenced():
-                    result = predict_files(runner, image, audio, profile)
-            except DigitfusionError as err:
-                failed += 1
-                print(f"digitfusion: error: {args.batch}:{line}: {err}", file=sys.stderr, flush=True)
-                continue
-            _emit(json.dumps({"line": line, "image": image, "audio": audio, **result}))
-        return 2 if failed else 0
+        failed, chunks = 0, predict_batch(runner, rows, profile)
+        while True:
+            with _native_stderr_silenced():  # the chunk is computed here; its lines are written below
+                done = next(chunks, None)
+            if done is None:
+                return 2 if failed else 0
+            for line, image, audio, result in done:
+                if isinstance(result, DigitfusionError):
+                    failed += 1
+                    print(f"digitfusion: error: {args.batch}:{line}: {result}", file=sys.stderr, flush=True)
+                else:
+                    _emit(json.dumps({"line": line, "image": image, "audio": audio, **result}))
     except BrokenPipeError:  # the reader went away (`| head -1`): stop quietly, as Unix tools do
         _silence_stdout()
         return 141
