@@ -30,9 +30,11 @@ demo: $(STAMP)
 	$(BIN)/digitfusion export --run runs/demo --out model
 
 # The model shipped in the package (src/digitfusion/pretrained/): the recipe of export/pretrained.py (the registry's
-# default fusion, concat, at size `people`, official protocol, seed 0, every corpus and the espeak-ng training voices,
+# default fusion, concat, over the image CNN and the speech-embedding head, at size `people`, official protocol, seed 0,
+# every corpus and the espeak-ng training voices,
 # generated once, ~3 min) trained into runs/shipped (reused when current) and exported there with its calibration;
-# its card records the recipe's hash. About 6 minutes of training on 2 cores.
+# its card records the recipe's hash. About 20 minutes on 2 cores (the speech embedding of every clip, ~6, then
+# the fusion, which recomputes it for its noise augmentation).
 model: $(STAMP) sysdeps
 	$(BIN)/digitfusion data verify || $(BIN)/digitfusion data fetch
 	$(BIN)/digitfusion data fetch --corpus synthetic
