@@ -98,8 +98,8 @@ class AudioGRU(nn.Module):
 
 class SpeechEmbeddingHead(nn.Module):
     """Pretrained speech embeddings [B, 1, W, 96] (features/speech_embedding.py: W windows of 775 ms) -> features
-    [B, feature_dim]: each window through a small MLP, then its mean and maximum over the windows (a digit fills
-    one or two of them; where depends on the word's length)."""
+    [B, feature_dim]: each window through a small MLP, then its mean and maximum over the windows (each window
+    covers most of the centred word, at a different offset; no position is special)."""
 
     def __init__(self, width: int = 128, feature_dim: int = 128, dropout: float = 0.2, embedding_dim: int = 96):
         super().__init__()

@@ -16,7 +16,8 @@ def preset(model: str) -> TrainConfig:
                            label_smoothing=0.0, augment_image=[], augment_audio=[])
     if model == "audio-embed":
         # The embedding is frozen and its features are cached: no wave augmentation (it would recompute the front
-        # end every batch, ~4 min an epoch on 2 cores); its pretraining on ~200 M clips is its robustness.
+        # end every batch: minutes an epoch on 2 cores). A fusion over it still learns the clip's noise; this head
+        # alone does not, and reads white noise worse than the log-mel CNN (docs/results.md, "Abstention").
         return TrainConfig(model=model, modality="audio", features="speech-embedding", epochs=20, batch_size=64,
                            lr=3e-3, augment_audio=[])
     if model == "image-cnn":
