@@ -80,3 +80,13 @@ def test_the_people_size_weighs_only_the_corpora_it_is_given():
     assert mixed.corpus_weights == PEOPLE_WEIGHTS
     assert resolve("audio-cnn", size="people", corpora=("fsdd",)).corpus_weights == {}
     assert resolve("audio-cnn", size="people", corpora=("fsdd", "synthetic")).corpus_weights == PEOPLE_WEIGHTS
+
+
+def test_a_fusion_reads_audio_through_its_audio_encoders_front_end():
+    over_embedding = resolve("concat", encoders={"audio": "audio-embed"})
+    assert over_embedding.features == "speech-embedding" and over_embedding.encoders == {"audio": "audio-embed"}
+    assert resolve("concat").features == "logmel"
+    assert resolve("early", encoders={"audio": "audio-embed"}).features == "logmel"  # one network over both inputs
+    assert over_embedding.digest() != resolve("concat").digest()
+    audio = resolve("audio-embed", size="people")
+    assert audio.augment_audio == [] and audio.outlier_exposure == 1.0  # cached embeddings; the size's exposure
