@@ -60,17 +60,11 @@ def clip_side(paths: list[Path], labels: list[int], params) -> SimpleNamespace:
     """Outside clips as a bundle side: waves [N, clip_samples], the front end's features, labels [N]."""
     import torch
 
-    from digitfusion.features.audio import log_mel
+    from digitfusion.features.audio import clip_features
     from digitfusion.predict import prepare_audio
 
-    clip = getattr(params, "clip", params)  # every front end reads the log-mel front end's clip
-    waves = np.stack([prepare_audio(p, clip) for p in paths]).astype(np.float32)
-    if isinstance(params, type(clip)):
-        features = log_mel(torch.from_numpy(waves), params)
-    else:
-        with torch.no_grad():
-            features = params.frontend()(torch.from_numpy(waves))
-    return SimpleNamespace(waves=waves, audio=features,
+    waves = np.stack([prepare_audio(p, params.clip) for p in paths]).astype(np.float32)
+    return SimpleNamespace(waves=waves, audio=clip_features(torch.from_numpy(waves), params),
                            audio_labels=torch.tensor(labels), audio_paths=[str(p) for p in paths])
 
 
@@ -111,12 +105,14 @@ def fold_embeddings(fold: Path, side) -> dict:
 
     from digitfusion.export.graph import ExportedModel
     from digitfusion.training.checkpoint import load_run
+    from digitfusion.training.config import front_end_params
 
     fused = (fold / "attention" / "model.safetensors").is_file()
     with torch.no_grad():
         if fused:
-            model = ExportedModel(load_run(fold / "attention")[0], load_run(fold.parent / "image-cnn")[0],
-                                  load_run(fold / audio_model(fold))[0]).eval()
+            audio, audio_config = load_run(fold / audio_model(fold))
+            model = ExportedModel(load_run(fold / "attention")[0], load_run(fold.parent / "image-cnn")[0], audio,
+                                  front_end_params(audio_config.features).frontend()).eval()
             n = len(side.waves)
             out = model(torch.zeros(n, 1, 28, 28), torch.from_numpy(side.waves), torch.zeros(n), torch.ones(n))
             logits, embeddings = out[0], out[5]

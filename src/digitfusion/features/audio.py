@@ -57,6 +57,14 @@ def dft_basis(n_fft: int, win_length: int) -> torch.Tensor:
     return torch.cat([torch.cos(angle) * window, -torch.sin(angle) * window]).float().unsqueeze(1)
 
 
+def clip_features(waves: torch.Tensor, params, batch_size: int = 512) -> torch.Tensor:
+    """Any front end's features of clips [B, N] (`params.frontend()`: log-mel, the lab's, the speech embedding),
+    batched to bound memory, without gradients."""
+    module = params.frontend()
+    with torch.no_grad():
+        return torch.cat([module(chunk) for chunk in waves.split(batch_size)])
+
+
 def log_mel(waves: torch.Tensor, params: LogMelParams | None = None, batch_size: int = 512) -> torch.Tensor:
     """Functional form, batched to bound memory: [B, N] -> [B, 1, n_mels, T]."""
     module = LogMel(params)

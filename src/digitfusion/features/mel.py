@@ -35,6 +35,12 @@ class LogMelParams:
     def digest(self) -> str:
         return hashlib.sha1(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
 
+    @property
+    def clip(self) -> LogMelParams:
+        """How a recording becomes the clip (trimming, length): these parameters; the speech embedding's `clip`
+        is a LogMelParams too, so every path prepares recordings with `params.clip`."""
+        return self
+
     def prepare(self, wave: np.ndarray) -> np.ndarray:
         """A decoded 8 kHz waveform -> the fixed-length clip the features are computed on."""
         return prepare_waveform(wave, self)

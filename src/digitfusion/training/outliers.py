@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from digitfusion.data import nondigit
 from digitfusion.errors import DigitfusionError
-from digitfusion.features.audio import log_mel
+from digitfusion.features.audio import clip_features
 from digitfusion.features.mel import LogMelParams
 from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.inputs import prepare_audio, prepare_image
@@ -51,13 +51,7 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
         np.save(partial, prepared)
         partial.replace(path)
     array = torch.from_numpy(np.load(path))
-    if modality == "image":
-        return array
-    if isinstance(params, LogMelParams):
-        return log_mel(array, params)
-    frontend = params.frontend()
-    with torch.no_grad():
-        return torch.cat([frontend(chunk) for chunk in array.split(256)])
+    return array if modality == "image" else clip_features(array, params)
 
 
 def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
@@ -68,8 +62,7 @@ def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
             items, prepare, shape = nondigit.make_images(Path(tmp), PART), prepare_image, (1, 28, 28)
         else:
             items = nondigit.make_audio(Path(tmp), PART)
-            clip = getattr(params, "clip", params)  # the speech embedding reads the log-mel front end's clip
-            prepare, shape = (lambda p: prepare_audio(p, clip)), (params.clip_samples,)
+            prepare, shape = (lambda p: prepare_audio(p, params.clip)), (params.clip_samples,)
         arrays, refused = nondigit.prepared([item.path for item in items], prepare, shape)
     return arrays[~refused]
 
