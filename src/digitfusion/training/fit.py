@@ -32,6 +32,7 @@ from digitfusion.training.checkpoint import CONFIG, WEIGHTS, save_weights
 from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.data import loader, side_dataset
 from digitfusion.training.faults import fault_callbacks
+from digitfusion.training.feature_copies import copies_dataset
 from digitfusion.training.module import LitClassifier
 from digitfusion.training.outliers import outlier_inputs
 from digitfusion.training.sampling import check_weights, epoch_sampler
@@ -101,10 +102,14 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params, bundle["train"].images)
-    needs_waves = augmenter is not None and augmenter.config.needs_waves
     audio_rows = epoch_sampler(bundle["train"].audio_corpus, config.corpus_weights, config.seed)
-    train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves,
-                             audio_rows=audio_rows)
+    if config.feature_copies:  # the clips are augmented once, ahead of training
+        train_set = copies_dataset(bundle["train"], augmenter, params, config)
+        augmenter = None
+    else:
+        needs_waves = augmenter is not None and augmenter.config.needs_waves
+        train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves,
+                                 audio_rows=audio_rows)
     val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
     outliers = outlier_inputs(config.modality, params) if config.outlier_exposure else None
     lit = LitClassifier(model, config, augmenter, outliers)

@@ -99,11 +99,16 @@ class BatchAugmenter(nn.Module):
         if "image" in out:
             out["image"] = self._run(out["image"], "image", self.config.image)
         if "wave" in out and self.config.needs_waves:
-            out["wave"] = self._run(out["wave"], "wave", self.config.audio)
+            out["wave"] = self.waves(out["wave"])
             out["audio"] = self.frontend(out["wave"])
         if "audio" in out:
             out["audio"] = self._run(out["audio"], "spec", self.config.audio)
         return out
+
+    @torch.no_grad()
+    def waves(self, waves: Tensor) -> Tensor:
+        """The wave ops alone: clips [B, N] -> augmented clips [B, N] (no front end)."""
+        return self._run(waves, "wave", self.config.audio)
 
     def _run(self, x: Tensor, domain: str, enabled: tuple[str, ...]) -> Tensor:
         gen = self.generator(x.device)
