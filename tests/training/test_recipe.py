@@ -89,4 +89,7 @@ def test_a_fusion_reads_audio_through_its_audio_encoders_front_end():
     assert resolve("early", encoders={"audio": "audio-embed"}).features == "logmel"  # one network over both inputs
     assert over_embedding.digest() != resolve("concat").digest()
     audio = resolve("audio-embed", size="people")
-    assert audio.augment_audio == [] and audio.outlier_exposure == 1.0  # cached embeddings; the size's exposure
+    # wave ops on cached copies of the clips (never per batch); the size's exposure
+    assert audio.feature_copies == 4 and set(audio.augment_audio) == {"shift", "gain", "noise", "speed"}
+    assert audio.outlier_exposure == 1.0
+    assert resolve("concat", encoders={"audio": "audio-embed"}).feature_copies == 0  # a fusion augments per batch
