@@ -16,7 +16,9 @@ def test_concat_over_the_speech_embedding_trains_exports_and_predicts(tiny_root,
     config = json.loads((runs / "seed0" / "official" / "concat" / "config.json").read_text())
     assert config["features"] == "speech-embedding" and config["encoders"] == {"audio": "audio-embed"}
     audio_run = json.loads((runs / "seed0" / "official" / "audio-embed" / "config.json").read_text())
-    assert audio_run["features"] == "speech-embedding" and audio_run["augment_audio"] == []
+    # its clips are augmented into cached copies once (training/feature_copies.py), never per batch
+    assert audio_run["features"] == "speech-embedding" and audio_run["feature_copies"] == 4
+    assert audio_run["augment_audio"] == ["shift", "gain", "noise", "speed"]
 
     from digitfusion.export.build import export_model
 
