@@ -32,13 +32,13 @@ from digitfusion.paths import require_data_root
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.config import front_end_params
+from digitfusion.training.presets import CLIP_OPS
 from digitfusion.training.recipe import resolve
 
-WAVE_OPS = ["shift", "gain", "noise", "speed"]  # the audio CNN's wave ops (its preset), the clip's own
 VARIANTS = {  # label -> TrainConfig overrides of the people size's audio-embed
     "copies 0 (the shipped head)": {},
-    "copies 2": {"augment_audio": WAVE_OPS, "feature_copies": 2},
-    "copies 4": {"augment_audio": WAVE_OPS, "feature_copies": 4},
+    "copies 2": {"augment_audio": CLIP_OPS, "feature_copies": 2},
+    "copies 4": {"augment_audio": CLIP_OPS, "feature_copies": 4},
 }
 NOISE_SNRS = (20, 10, 5, 0)
 NOISE_SEED = 1234

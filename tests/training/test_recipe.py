@@ -92,4 +92,4 @@ def test_a_fusion_reads_audio_through_its_audio_encoders_front_end():
     # wave ops on cached copies of the clips (never per batch); the size's exposure
     assert audio.feature_copies == 4 and set(audio.augment_audio) == {"shift", "gain", "noise", "speed"}
     assert audio.outlier_exposure == 1.0
-    assert resolve("concat", encoders={"audio": "audio-embed"}).feature_copies == 0  # a fusion augments per batch
+    assert over_embedding.feature_copies == 0  # a fusion augments per batch

@@ -62,16 +62,25 @@ def copy_features(waves: np.ndarray, augmenter: BatchAugmenter, params, copy: in
     return clip_features(torch.cat(augmented), params)
 
 
-def copies_key(waves: np.ndarray, augmenter: BatchAugmenter, params, copy: int) -> str:
-    """Everything a copy's features depend on: the clips, the ops and their settings, the seed, the front end."""
-    digest = hashlib.sha1(np.ascontiguousarray(waves).tobytes())
+def clips_digest(waves: np.ndarray) -> str:
+    """sha1 of the clips [N, samples] (hundreds of MB for a training side: computed once for all its copies)."""
+    return hashlib.sha1(np.ascontiguousarray(waves).tobytes()).hexdigest()
+
+
+def copies_key(clips: str, augmenter: BatchAugmenter, params, copy: int) -> str:
+    """Everything a copy's features depend on: the clips (their `clips_digest`), the ops and their settings, the
+    seed, the front end."""
+    digest = hashlib.sha1(clips.encode())
     digest.update(json.dumps({"front_end": [type(params).__name__, asdict(params)], "seed": augmenter.seed,
                               "copy": copy, "ops": asdict(augmenter.config)}, sort_keys=True).encode())
     return digest.hexdigest()[:20]
 
 
-def cached_copy(waves: np.ndarray, augmenter: BatchAugmenter, params, copy: int) -> torch.Tensor:
-    entry = cache_dir() / "features" / f"copies-{copies_key(waves, augmenter, params, copy)}.npy"
+def cached_copy(waves: np.ndarray, augmenter: BatchAugmenter, params, copy: int,
+                clips: str | None = None) -> torch.Tensor:
+    """copy_features from the cache, computed and stored when absent; `clips`: the waves' clips_digest if known."""
+    key = copies_key(clips or clips_digest(waves), augmenter, params, copy)
+    entry = cache_dir() / "features" / f"copies-{key}.npy"
     if entry.is_file():
         return torch.from_numpy(np.load(entry))
     feats = copy_features(waves, augmenter, params, copy)
@@ -91,5 +100,6 @@ def copies_dataset(side: Side, augmenter: BatchAugmenter | None, params, config)
     if side.waves is None:
         raise DigitfusionError("feature_copies", "needs the clips themselves (this front end keeps no waves)")
     copies = range(1, config.feature_copies + 1)
-    versions = [side.audio] + [cached_copy(side.waves, augmenter, params, c) for c in copies]
+    clips = clips_digest(side.waves)
+    versions = [side.audio] + [cached_copy(side.waves, augmenter, params, c, clips) for c in copies]
     return VersionedAudio(torch.stack(versions), side.audio_labels, config.seed)

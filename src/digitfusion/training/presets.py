@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from digitfusion.training.config import TrainConfig
 
+# The audio CNN's augmentations that work on the clip itself (its preset's list less the log-mel ops).
+CLIP_OPS = ["shift", "gain", "noise", "speed"]
+
 
 def preset(model: str) -> TrainConfig:
     if model == "lab-cnn":
@@ -20,7 +23,7 @@ def preset(model: str) -> TrainConfig:
         # ops (training/feature_copies.py; bench/bench_feature_copies.py chose 4 on validation: white noise
         # 75.4 -> 85.5 %, clean mean of the corpora 88.4 -> 89.8 %).
         return TrainConfig(model=model, modality="audio", features="speech-embedding", epochs=20, batch_size=64,
-                           lr=3e-3, augment_audio=["shift", "gain", "noise", "speed"], feature_copies=4)
+                           lr=3e-3, augment_audio=list(CLIP_OPS), feature_copies=4)
     if model == "image-cnn":
         return TrainConfig(model=model, modality="image", epochs=20, batch_size=128, lr=3e-3)
     # Augmentation at p=0.5: as good as none on the official split's validation (98.0 %), and it is what
