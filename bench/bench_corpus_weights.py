@@ -11,10 +11,11 @@ The rule, fixed before any run: the weighting with the best mean of the real cor
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
+
+from common import mean_of_corpora, read_choices, save_choice, variant_args
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
@@ -38,7 +39,6 @@ VARIANTS = {  # label -> TrainConfig overrides of the people size's audio-cnn
     "synthetic 0.25, 30 epochs, voices and channels": {"corpus_weights": {"synthetic": 0.25}, "epochs": 30,
                                                        "augment_audio": BASELINE_AUDIO + VOICE_OPS + CHANNEL_OPS},
 }
-TRAIN_ONLY = ("synthetic",)  # no validation side
 
 
 def folder_name(label: str) -> str:
@@ -56,15 +56,13 @@ def run_variant(root: Path, out: Path, label: str) -> dict:
     by_corpus = accuracy_by(val.audio_corpus, correct, val.speakers)
     result = {"overrides": VARIANTS[label], "by_corpus": by_corpus, "val_acc": summary["val_acc"],
               "train_seconds": summary["train_seconds"],
-              "mean_real": sum(v["acc"] for k, v in by_corpus.items() if k not in TRAIN_ONLY)
-              / sum(k not in TRAIN_ONLY for k in by_corpus)}
-    (run / "choice.json").write_text(json.dumps(result, indent=1) + "\n")
+              "mean_real": mean_of_corpora(by_corpus)}
+    save_choice(run, result)
     return result
 
 
 def table(out: Path) -> str:
-    rows = {label: json.loads((out / folder_name(label) / "choice.json").read_text())
-            for label in VARIANTS if (out / folder_name(label) / "choice.json").is_file()}
+    rows = read_choices(out, VARIANTS, folder_name)
     corpora = sorted({c for r in rows.values() for c in r["by_corpus"]})
     lines = ["| weights | " + " | ".join(f"{c} (n)" for c in corpora) + " | mean of corpora | all val clips | "
              "train s |", "|---" * (len(corpora) + 4) + "|"]
@@ -78,12 +76,7 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variant", choices=list(VARIANTS), action="append", default=[])
-    parser.add_argument("--out", type=Path, default=Path("runs/weights"))
-    parser.add_argument("--data", default=None)
-    parser.add_argument("--table", action="store_true")
-    args = parser.parse_args()
+    args = variant_args(__doc__, VARIANTS, "runs/weights")
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
     root = require_data_root(args.data)
     for label in args.variant:

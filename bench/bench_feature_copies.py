@@ -15,12 +15,12 @@ counts once, as bench_corpus_weights.py) and the mean accuracy over the four noi
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
 
 import torch
+from common import mean_of_corpora, read_choices, save_choice, variant_args
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
@@ -42,7 +42,6 @@ VARIANTS = {  # label -> TrainConfig overrides of the people size's audio-embed
 }
 NOISE_SNRS = (20, 10, 5, 0)
 NOISE_SEED = 1234
-TRAIN_ONLY = ("synthetic",)  # no validation side
 
 
 def folder_name(label: str) -> str:
@@ -63,18 +62,16 @@ def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
     for snr in NOISE_SNRS:
         feats = clip_features(noisy_waves(torch.from_numpy(val.waves), snr, NOISE_SEED + snr), params)
         noisy[snr] = float((unimodal_logits(model, "audio", feats).argmax(1) == val.audio_labels).float().mean())
-    real = [v["acc"] for k, v in by_corpus.items() if k not in TRAIN_ONLY]
     result = {"overrides": VARIANTS[label], "by_corpus": by_corpus, "val_acc": summary["val_acc"],
-              "noisy": noisy, "mean_noisy": sum(noisy.values()) / len(noisy), "mean_real": sum(real) / len(real),
+              "noisy": noisy, "mean_noisy": sum(noisy.values()) / len(noisy), "mean_real": mean_of_corpora(by_corpus),
               "train_seconds": summary["train_seconds"]}
     result["score"] = (result["mean_real"] + result["mean_noisy"]) / 2
-    (run / "choice.json").write_text(json.dumps(result, indent=1) + "\n")
+    save_choice(run, result)
     return result
 
 
 def table(out: Path) -> str:
-    rows = {label: json.loads((out / folder_name(label) / "choice.json").read_text())
-            for label in VARIANTS if (out / folder_name(label) / "choice.json").is_file()}
+    rows = read_choices(out, VARIANTS, folder_name)
     corpora = sorted({c for r in rows.values() for c in r["by_corpus"]})
     lines = ["| variant | " + " | ".join(f"{c} ({n})" for c, n in
                                          ((c, next(iter(rows.values()))["by_corpus"][c]["n"]) for c in corpora))
@@ -91,12 +88,7 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variant", choices=list(VARIANTS), action="append", default=[])
-    parser.add_argument("--out", type=Path, default=Path("runs/copies"))
-    parser.add_argument("--data", default=None)
-    parser.add_argument("--table", action="store_true")
-    args = parser.parse_args()
+    args = variant_args(__doc__, VARIANTS, "runs/copies")
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
     root = require_data_root(args.data)
     if args.variant:

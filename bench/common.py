@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import platform
 import statistics
 import time
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import torch
 
@@ -41,3 +44,34 @@ def machine() -> str:
 def table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+# ------------------------------------------------------------- benches that choose among training variants
+
+TRAIN_ONLY = ("synthetic",)  # corpora without a validation side
+
+
+def mean_of_corpora(by_corpus: dict) -> float:
+    """Mean validation accuracy of the real corpora ({corpus: {"acc", ...}}), each corpus counting once."""
+    real = [v["acc"] for k, v in by_corpus.items() if k not in TRAIN_ONLY]
+    return sum(real) / len(real)
+
+
+def save_choice(run: Path, result: dict) -> None:
+    (run / "choice.json").write_text(json.dumps(result, indent=1) + "\n")
+
+
+def read_choices(out: Path, labels, folder_name: Callable[[str], str]) -> dict[str, dict]:
+    """{label: the variant's saved result} of every finished variant, in `labels`' order."""
+    files = {label: out / folder_name(label) / "choice.json" for label in labels}
+    return {label: json.loads(path.read_text()) for label, path in files.items() if path.is_file()}
+
+
+def variant_args(doc: str, labels, default_out: str) -> argparse.Namespace:
+    """--variant (repeatable), --out, --data, --table: the command line of a variant-choosing bench."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", choices=list(labels), action="append", default=[])
+    parser.add_argument("--out", type=Path, default=Path(default_out))
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--table", action="store_true")
+    return parser.parse_args()
