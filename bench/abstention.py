@@ -52,6 +52,22 @@ def app_silent(model_dir: Path) -> dict:
                                                       files={"audio": ("silence.wav", buffer.getvalue())})
     return {"status_code": response.status_code, "body": response.json()}
 
+def font_drawn(runner: ExportedRunner) -> dict:
+    """Unusual but real digits: the 300 font-drawn digits of evaluation/alone.py, an image alone each, through the
+    decision: the share of each status, the accuracy of every answer and of those "ok" (what an outlier test costs
+    hands unlike the training writers)."""
+    from digitfusion.decision import decide, voicing_correlation
+    from digitfusion.evaluation.abstention import Batch, run_batch
+    from digitfusion.evaluation.alone import font_digits
+
+    images, labels = font_digits(1000)
+    cal = runner.preprocessing["abstention"]
+    out = run_batch(runner, Batch(images, None, labels, np.zeros(len(labels), bool)), voicing_correlation(cal))
+    answers = decide(out, True, False, cal, None)
+    status = np.array([a["status"] for a in answers])
+    right = np.array([a["digit"] == label for a, label in zip(answers, labels, strict=True)])
+    return {"n": len(labels), **{s: float(np.mean(status == s)) for s in ("ok", "unsure", "rejected")},
+            "accuracy": float(right.mean()), "accuracy of ok": float(right[status == "ok"].mean())}
 
 
 def main(argv: list[str]) -> int:
@@ -65,13 +81,18 @@ def main(argv: list[str]) -> int:
     meta = runner.preprocessing
     results = measure(runner, require_data_root(args.data), meta["protocol"], meta["seed"], args.max_pairs)
     results["app_silent"] = app_silent(runner.folder)  # the web app's answer (evaluation never imports app)
+    results["font_drawn"] = font_drawn(runner)
     out = Path(args.run) / RESULTS
     write_text(out, json.dumps(results, indent=1) + "\n")
     save(curves_figure(results), out.with_name("coverage.png"))
     print(markdown(TARGETS_HEADER, targets_rows(results)), end="\n\n")
     print(markdown(SHARES_HEADER, shares_rows(results)), end="\n\n")
     print(markdown(NON_DIGIT_HEADER, non_digit_rows(results)), end="\n\n")
-    print(markdown(VOICING_HEADER, voicing_rows(results)))
+    print(markdown(VOICING_HEADER, voicing_rows(results)), end="\n\n")
+    fonts = results["font_drawn"]
+    print(markdown(["font-drawn digits, image alone", "ok %", "unsure %", "rejected %", "accuracy %",
+                    "accuracy of ok %"], [[fonts["n"], *(f"{100 * fonts[k]:.2f}" for k in (
+                        "ok", "unsure", "rejected", "accuracy", "accuracy of ok"))]]))
     cal = {k: v for k, v in results["calibration"].items() if k not in ("chosen_on", "typical")}
     cal["typical"] = {kind: {k: v for k, v in t.items() if k not in ("whitening", "means")}  # matrices: base64
                       for kind, t in results["calibration"].get("typical", {}).items()}

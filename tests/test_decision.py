@@ -166,3 +166,19 @@ def test_an_embedding_far_from_every_digit_is_unsure_but_keeps_its_guess():
     head = {**cal, "typical": {"image": {**typical, "output": "image_head_embedding"}}}
     v = decide({**sure, "image_embedding": near, "image_head_embedding": far}, True, False, head)[0]
     assert (v["status"], v["reason"]) == ("unsure", NOT_A_DIGIT)
+
+
+def test_an_outlier_detector_s_low_energy_flags_a_guess_unsure_beside_the_distance_test():
+    from digitfusion.decision import DETECTOR_OUTPUT
+
+    name = DETECTOR_OUTPUT.format("image")
+    cal = {**CAL, "typical": {"image": {"threshold": None, "detector": {"output": name, "threshold": 6.0}}}}
+    sure = outputs(logits(3, 20), logits(3, 20), logits(3, 20))
+    v = decide({**sure, name: logits(3, 12)}, True, False, cal)[0]  # the detector finds it digit-like
+    assert (v["status"], v["reason"]) == ("ok", None)
+    v = decide({**sure, name: np.zeros((1, 10), np.float32)}, True, False, cal)[0]  # energy log(10) < 6
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", NOT_A_DIGIT, 3)
+    off = {**cal, "typical": {"image": {"threshold": None, "detector": {"output": name, "threshold": None}}}}
+    assert decide({**sure, name: np.zeros((1, 10), np.float32)}, True, False, off)[0]["status"] == "ok"
+    # a graph without the detector's output (an older export) is judged without it
+    assert decide(sure, True, False, cal)[0]["status"] == "ok"

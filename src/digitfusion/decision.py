@@ -4,8 +4,10 @@ Each head's logits are calibrated by a temperature; a modality is "rejected" whe
 scores fall below thresholds (the energy T*logsumexp(logits/T) of its head; for audio also the voiced time of
 the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" with reason "not a digit" when its
 embedding lies farther from every digit's training mean than validation's typical items (squared Mahalanobis
-distance, shared covariance: cal["typical"]), "unsure" when its calibrated confidence is low. A statistical
-outlier keeps its best guess (a new hand or voice can be one); only the energy test names no digit.
+distance, shared covariance: cal["typical"]) or when its outlier detector, if the graph has one, finds it less
+energetic than validation's digits (cal["typical"][kind]["detector"]), "unsure" when its calibrated confidence
+is low. A statistical outlier keeps its best guess (a new hand or voice can be one); only the energy test names
+no digit.
 The temperatures and thresholds are chosen on validation data at export time (evaluation/abstention.py) and
 stored in preprocessing.json["abstention"].
 
@@ -22,6 +24,7 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 NO_SPEECH, NOT_A_DIGIT, DISAGREE, LOW_CONFIDENCE = "no speech", "not a digit", "modalities disagree", "low confidence"
+DETECTOR_OUTPUT = "{}_detector_logits"  # the graph output of a modality's outlier detector (export/graph.py)
 UNCALIBRATED = "the model folder has no abstention calibration (export it again)"
 VOICED_CORRELATION = 0.6  # default frame test; the calibration chooses its own on validation (cal["voicing"])
 PITCH_HZ = (60.0, 400.0)  # the pitch range searched (adult and child voices)
@@ -101,13 +104,20 @@ def mahalanobis(embeddings: np.ndarray, typical: dict) -> np.ndarray:
     return (((whitened[:, None, :] - means[None]) ** 2).sum(axis=-1)).min(axis=1)
 
 
-def atypical(embeddings: np.ndarray, kind: str, cal: dict) -> np.ndarray:
-    """[B] True where the embedding [B, D] is farther from every digit than the calibration allows (all False
-    when the calibration has no typicality test: older folders)."""
-    typical = cal.get("typical", {}).get(kind)
-    if typical is None or typical["threshold"] is None:  # None: the calibration chose to flag nothing
-        return np.zeros(len(embeddings), bool)
-    return mahalanobis(embeddings, typical) > typical["threshold"]
+def atypical(embeddings: np.ndarray | None, kind: str, cal: dict, detector_logits: np.ndarray | None = None
+             ) -> np.ndarray:
+    """[B] True where the embedding [B, D] is farther from every digit than the calibration allows, or where the
+    modality's outlier detector (a model trained with outlier exposure, export/graph.py) finds its logits [B, 10]
+    less energetic than validation's digits; all False when the calibration has neither test (older folders)."""
+    typical = cal.get("typical", {}).get(kind) or {}
+    rows = len(embeddings) if embeddings is not None else len(detector_logits) if detector_logits is not None else 0
+    flagged = np.zeros(rows, bool)
+    if embeddings is not None and typical.get("threshold") is not None:  # None: chose to flag nothing
+        flagged |= mahalanobis(embeddings, typical) > typical["threshold"]
+    detector = typical.get("detector") or {}
+    if detector_logits is not None and detector.get("threshold") is not None:
+        flagged |= energy(detector_logits, 1.0) < detector["threshold"]
+    return flagged
 
 
 def typicality_output(cal: dict, kind: str) -> str:
@@ -116,13 +126,20 @@ def typicality_output(cal: dict, kind: str) -> str:
     return cal.get("typical", {}).get(kind, {}).get("output", f"{kind}_embedding")
 
 
+def detector_output(cal: dict, kind: str) -> str | None:
+    """The graph output of the outlier detector the calibration judges `kind` by (None: it has none)."""
+    return (cal.get("typical", {}).get(kind, {}).get("detector") or {}).get("output")
+
+
 def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray | None = None,
-                    base_logits: np.ndarray | None = None, embeddings: np.ndarray | None = None
+                    base_logits: np.ndarray | None = None, embeddings: np.ndarray | None = None,
+                    detector_logits: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, list[str], list[str | None]]:
     """One unimodal head's verdict per sample: (digits [B], calibrated confidence [B], statuses, reasons).
     base_logits: the model's own logits when a profile adapted `logits`; the rejections (energy, no speech) were
     calibrated on the model's logits, so they judge those (an adapted head's logits have another scale).
-    embeddings [B, D]: that modality's embeddings (the typicality test; skipped when None)."""
+    embeddings [B, D], detector_logits [B, 10]: that modality's embeddings and outlier detector's logits (the
+    typicality tests; each skipped when None)."""
     probs = calibrated(logits, cal["temperature"][kind])
     confidence = probs.max(axis=-1)
     base = logits if base_logits is None else base_logits
@@ -135,7 +152,9 @@ def modality_status(logits: np.ndarray, kind: str, cal: dict, voiced: np.ndarray
                            else calibrated(base_logits, cal["temperature"][kind]).max(axis=-1))
         no_speech = (voiced < cal["reject"]["audio_voiced"]) & (
             base_confidence < cal["reject"].get("audio_voiced_confidence", np.inf))
-    far = np.zeros(len(logits), bool) if embeddings is None else atypical(embeddings, kind, cal)
+    far = np.zeros(len(logits), bool)
+    if embeddings is not None or detector_logits is not None:
+        far = atypical(embeddings, kind, cal, detector_logits)
     statuses, reasons = [], []
     for quiet, odd, outlier, conf in zip(no_speech, rejected, far, confidence, strict=True):
         if quiet or odd:
@@ -171,7 +190,7 @@ def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: b
     own = outputs if base is None else base  # the embeddings a profile left as they were
     heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced,
                                    None if base is None else base[f"{kind}_logits"],
-                                   own.get(typicality_output(cal, kind)))
+                                   own.get(typicality_output(cal, kind)), own.get(detector_output(cal, kind) or ""))
              for kind, present in (("image", image_present), ("audio", audio_present)) if present}
     verdicts = []
     for i, probs in enumerate(fused_probs):

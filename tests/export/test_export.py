@@ -48,6 +48,34 @@ def test_head_embeddings_are_the_features_under_the_unimodal_logits(tiny_pipelin
         assert torch.allclose(out["image_logits"], model.image_model({"image": images})["logits"])
 
 
+def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it(tiny_pipeline, real_root, tmp_path):
+    """A detector (any unimodal run of that modality, over its own front end; here the unimodal models themselves,
+    so their logits must equal image_logits and audio_logits) becomes the graph output {modality}_detector_logits;
+    its config hash is recorded, and the calibration chooses its energy threshold among the typicality test's
+    quantiles."""
+    from digitfusion.evaluation.abstention import TYPICAL_QUANTILES, calibrate
+    from digitfusion.export.build import export_model
+    from digitfusion.training.config import TrainConfig
+
+    runs = {"image": tiny_pipeline / "seed0" / "image-cnn", "audio": tiny_pipeline / "seed0" / "official" / "audio-cnn"}
+    export_model(tiny_pipeline, tmp_path / "m", real_root, calibrate=calibrate, detectors=runs)
+    runner = ExportedRunner(tmp_path / "m")
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(2, 1, 28, 28)).astype(np.float32)
+    waves = (0.1 * rng.normal(size=(2, runner.clip_samples))).astype(np.float32)
+    out = runner.run_graph(images, waves, np.ones(2, np.float32), np.ones(2, np.float32))
+    for modality in ("image", "audio"):
+        assert np.allclose(out[f"{modality}_detector_logits"], out[f"{modality}_logits"], atol=1e-4)
+        detector = runner.preprocessing["abstention"]["typical"][modality]["detector"]
+        assert detector["output"] == f"{modality}_detector_logits" and detector["quantile"] in TYPICAL_QUANTILES
+        assert (detector["threshold"] is None) == (detector["quantile"] == 1.0)
+    assert runner.preprocessing["detectors"] == {m: TrainConfig.load(r / "config.json").digest()
+                                                 for m, r in runs.items()}
+    with pytest.raises(DigitfusionError, match="no audio outlier detector run here"):
+        export_model(tiny_pipeline, tmp_path / "n", real_root, detectors={"audio": tmp_path / "nothing"})
+    assert not (tmp_path / "n").exists()
+
+
 def test_tampered_model_is_refused(tiny_model, tmp_path):
     import shutil
 

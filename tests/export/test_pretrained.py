@@ -7,7 +7,14 @@ import json
 import pytest
 
 from digitfusion.errors import DigitfusionError
-from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_fusion, recipe_hash, recorded_hash
+from digitfusion.export.pretrained import (
+    PRETRAINED_DIR,
+    RECIPE,
+    recipe_detector,
+    recipe_fusion,
+    recipe_hash,
+    recorded_hash,
+)
 from digitfusion.export.runtime import CARD, ExportedRunner, verify_folder
 
 MAX_SHIPPED_BYTES = 5 * 1024 * 1024
@@ -39,6 +46,9 @@ def test_the_shipped_model_carries_today_s_choices_made_at_export():
     # the typicality test judges each modality's own head (the unimodal model's features), not the fusion's encoder
     assert {m: t.get("output") for m, t in typical.items()} == {"image": "image_head_embedding",
                                                                 "audio": "audio_head_embedding"}
+    # the recipe's outlier detectors are in the graph, each the one `make model` trains today, and calibrated
+    assert preprocessing["detectors"] == {m: recipe_detector(m).digest() for m in RECIPE["detectors"]}
+    assert {m for m, t in typical.items() if "detector" in t} == set(RECIPE["detectors"])
 
 
 def test_the_recipe_hash_follows_the_code(monkeypatch):

@@ -70,3 +70,27 @@ def test_a_config_without_exposure_keeps_its_hash():
     plain = TrainConfig(model="image-cnn", modality="image")
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.0).digest() == plain.digest()
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5).digest() != plain.digest()
+
+
+def test_outlier_copies_add_augmented_recordings_after_the_clean_ones(small_part):
+    from digitfusion.training.fit import build_augmenter
+    from digitfusion.training.outliers import exposure_set
+
+    params = LogMelParams()
+    config = TrainConfig(model="audio-cnn", modality="audio", augment_audio=["noise"], augment_p=1.0,
+                         outlier_exposure=1.0, outlier_copies=2)
+    augmenter = build_augmenter(config, params, None)
+    clean = outlier_inputs("audio", params)
+    exposed = exposure_set(config, params, augmenter)
+    assert len(exposed) == 3 * len(clean) and torch.equal(exposed[:len(clean)], clean)
+    assert not torch.allclose(exposed[len(clean):2 * len(clean)], clean)  # noise was added
+    assert torch.equal(exposure_set(config, params, augmenter), exposed)  # seeded, and cached
+    assert exposure_set(TrainConfig(model="audio-cnn", modality="audio"), params, augmenter) is None
+    with pytest.raises(DigitfusionError, match="needs outlier exposure"):
+        exposure_set(TrainConfig(model="audio-cnn", modality="audio", outlier_copies=2), params, augmenter)
+    with pytest.raises(DigitfusionError, match="wave augmentation"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=1.0, outlier_copies=2),
+                     params, None)
+    plain = TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0)
+    assert TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_copies=0).digest() == \
+        plain.digest() != config.digest()

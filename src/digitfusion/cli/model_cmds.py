@@ -73,19 +73,21 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
-    root, expected_hash = require_data_root(args.data), None
+    root, expected_hash, detectors = require_data_root(args.data), None, None
     if args.pretrained:
         from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_fusion, recipe_hash
-        from digitfusion.pipeline.pretrained import train_recipe
+        from digitfusion.pipeline.pretrained import detector_dirs, encoder_dirs, train_recipe
         from digitfusion.pipeline.run import setup_logging
 
         args.out, args.fusion, args.seed = PRETRAINED_DIR, recipe_fusion(), RECIPE["seed"]
         expected_hash = recipe_hash()
         setup_logging()
         args.split = train_recipe(root, Path(args.run_dir), progress=sys.stderr.isatty())
+        detectors = detector_dirs(encoder_dirs(Path(args.run_dir), args.split))
     fusion = args.fusion or default_export()
     result = export_model(args.run_dir, args.out, root, split=args.split, seed=args.seed, fusion=fusion,
-                          expected_hash=expected_hash, calibrate=calibrate, choose_alone=choose_alone)
+                          expected_hash=expected_hash, calibrate=calibrate, choose_alone=choose_alone,
+                          detectors=detectors)
     print(f"exported {fusion} ({args.split}, seed {args.seed}) -> {args.out}/")
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))

@@ -29,8 +29,10 @@ import numpy as np
 
 from digitfusion.data import nondigit
 from digitfusion.decision import (
+    DETECTOR_OUTPUT,
     calibrated,
     decide,
+    detector_output,
     energy,
     mahalanobis,
     modality_status,
@@ -212,7 +214,7 @@ def calibrate(runner, root: Path, config) -> dict:
     reject["audio_voiced_confidence"] = voiced_confidence_gate(runner, odd["audio only"], speech, temperature["audio"])
     cal = {"temperature": temperature, "ece": ece, "reject": reject, "voicing": speech,
            "unsure": dict.fromkeys(("image", "audio", *CASES), 0.0),
-           "typical": {kind: {**stats, "threshold": None}
+           "typical": {kind: {**stats, "threshold": None, **_detector(kind, val_out)}
                        for kind, stats in fit_typical(runner, bundle["train"]).items()}}
     for kind, case in ALONE:
         if kind in cal["typical"]:
@@ -235,6 +237,12 @@ def calibrate(runner, root: Path, config) -> dict:
     return cal
 
 
+def _detector(kind: str, val_out: dict) -> dict:
+    """{"detector": {"output", "threshold": None}} when the graph has an outlier detector for `kind`, else {}."""
+    name = DETECTOR_OUTPUT.format(kind)
+    return {"detector": {"output": name, "threshold": None}} if name in val_out[f"{kind} only"] else {}
+
+
 def voiced_confidence_gate(runner, odd: Batch, speech: dict, temperature: float) -> float:
     """The calibrated audio confidence above which a clip without pitch is still speech: just above the most
     confident answer the audio head gave to a noise or empty recording of the threshold half that failed the pitch
@@ -249,22 +257,31 @@ def voiced_confidence_gate(runner, odd: Batch, speech: dict, temperature: float)
 
 def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batch, out_odd: dict, odd: Batch
                        ) -> dict:
-    """Step 3b of the module docstring for one modality: {"threshold", "quantile", "threshold half flagged"}.
-    Each candidate is judged as predict would answer that modality alone, its unsure thresholds refitted on the
-    budget the candidate leaves; a tie keeps the test that flags fewer validation items."""
-    scores = mahalanobis(out_val[typicality_output(cal, kind)], cal["typical"][kind])
+    """Step 3b of the module docstring for one modality: {"threshold", "quantile", "threshold half flagged"}, and
+    with an outlier detector "detector" {"output", "threshold", "quantile"} (the two tests chosen together). Each
+    candidate is judged as predict would answer that modality alone, its unsure thresholds refitted on the budget
+    the candidate leaves; a tie keeps the candidate that flags fewer validation items by its tests."""
+    typical = cal["typical"][kind]
+    scores = mahalanobis(out_val[typicality_output(cal, kind)], typical)
+    detector = typical.get("detector")
+    energies = energy(out_val[detector["output"]], 1.0) if detector else None
+    grid = sorted(((q, d) for q in TYPICAL_QUANTILES for d in (TYPICAL_QUANTILES if detector else (1.0,))),
+                  key=lambda qd: (2 - qd[0] - qd[1], -qd[0]))
     best = None
-    for quantile in TYPICAL_QUANTILES:
-        threshold = None if quantile >= 1 else float(np.quantile(scores, quantile))
-        trial = {**cal, "unsure": dict(cal["unsure"]),
-                 "typical": {**cal["typical"], kind: {**cal["typical"][kind], "threshold": threshold}}}
+    for quantile, detector_quantile in grid:
+        chosen = {**typical, "threshold": None if quantile >= 1 else float(np.quantile(scores, quantile))}
+        if detector:
+            chosen["detector"] = {**detector, "quantile": detector_quantile, "threshold": None
+                                  if detector_quantile >= 1 else float(np.quantile(energies, 1 - detector_quantile))}
+        trial = {**cal, "unsure": dict(cal["unsure"]), "typical": {**cal["typical"], kind: chosen}}
         trial["unsure"][kind] = _head_threshold(kind, trial, out_val, val.labels)
         status, digit, conf = verdicts(out_val, val, trial)
         ok, right = status == "ok", digit == val.labels
         trial["unsure"][case] = unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(val.labels))
         flagged = float(np.mean(verdicts(out_odd, odd, trial)[0] != "ok"))
         if best is None or flagged > best["threshold half flagged"]:
-            best = {"threshold": threshold, "quantile": quantile, "threshold half flagged": flagged}
+            best = {"threshold": chosen["threshold"], "quantile": quantile, "threshold half flagged": flagged,
+                    **({"detector": chosen["detector"]} if detector else {})}
     return best
 
 
@@ -272,6 +289,7 @@ def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> f
     """A unimodal head's unsure threshold (it tells a confident disagreement from a hesitant one, and a lone
     modality's answer from one to confirm): the budget left by what the head's other tests flag."""
     digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"],
-                                             embeddings=out_in.get(typicality_output(cal, kind)))
+                                             embeddings=out_in.get(typicality_output(cal, kind)),
+                                             detector_logits=out_in.get(detector_output(cal, kind) or ""))
     ok, right = np.array(status) == "ok", digit == labels
     return unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))

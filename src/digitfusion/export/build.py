@@ -15,7 +15,7 @@ import torch
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.errors import DigitfusionError
-from digitfusion.export.graph import ExportedModel, export_onnx
+from digitfusion.export.graph import Detector, ExportedModel, export_onnx
 from digitfusion.export.runtime import CARD, CHECKSUMS, MODEL, PREPROCESSING, ExportedRunner, sha256
 from digitfusion.features.image import MNIST_MEAN, MNIST_STD
 from digitfusion.features.mel import LogMelParams
@@ -29,8 +29,10 @@ from digitfusion.training.recipe import image_split
 PARITY_TOLERANCE = 1e-4
 
 
-def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[ExportedModel, Path, TrainConfig]:
-    """The fused model with its encoders, its split folder, and the fused run's config."""
+def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict[str, Path] | None = None
+               ) -> tuple[ExportedModel, Path, TrainConfig]:
+    """The fused model with its encoders (and the outlier detectors' runs `detectors`, {modality: run folder}),
+    its split folder, and the fused run's config."""
     if not fusion_spec(name).exportable:
         raise DigitfusionError(name, f"cannot be exported (choose a trained fusion: "
                                      f"{', '.join(fusion_names(trained=True))})")
@@ -41,7 +43,18 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str) -> tuple[Export
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    return ExportedModel(fused, image, audio, front_end_params(config.features).frontend()).eval(), folder, config
+    for modality, run in (detectors or {}).items():
+        if not (Path(run) / "config.json").is_file():
+            raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
+    found = {modality: detector(modality, Path(run)) for modality, run in (detectors or {}).items()}
+    model = ExportedModel(fused, image, audio, front_end_params(config.features).frontend(), found)
+    return model.eval(), folder, config
+
+
+def detector(modality: str, run: Path) -> Detector:
+    """An outlier detector's run as the graph calls it (audio: over its own front end)."""
+    model, config = load_run(run)
+    return Detector(model, modality, front_end_params(config.features).frontend() if modality == "audio" else None)
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -118,6 +131,17 @@ def exposure_card(config: TrainConfig) -> str:
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
+def detector_card(detectors: dict[str, Path] | None) -> str:
+    """A sentence per outlier detector in the graph (export/graph.py), else nothing."""
+    lines = []
+    for modality, run in (detectors or {}).items():
+        config = TrainConfig.load(Path(run) / "config.json")
+        lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
+                     f"with outlier exposure (weight {config.outlier_exposure:g}); it never answers: its energy only "
+                     "flags what is not a digit, beside the typicality test (docs/results.md, \"Abstention\").")
+    return ("\n\n" + " ".join(lines)) if lines else ""
+
+
 def audio_card(config: TrainConfig) -> str:
     """What reads the recordings, and where its weights come from when they were not learnt here."""
     if config.features != "speech-embedding":
@@ -145,7 +169,8 @@ def alone_card(alone: dict | None) -> str:
 
 
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
-               config: TrainConfig, calibration: dict | None = None, alone: dict | None = None) -> str:
+               config: TrainConfig, calibration: dict | None = None, alone: dict | None = None,
+               detectors: dict[str, Path] | None = None) -> str:
     results_path = folder / "evaluation" / "results.json"
     figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
     summary_path = folder / strategy / "summary.json"
@@ -166,7 +191,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
 
-{trained_on(folder, strategy)}{exposure_card(config)}
+{trained_on(folder, strategy)}{exposure_card(config)}{detector_card(detectors)}
 
 ## Test figures (fixed test pairs, read once)
 {figures}
@@ -196,16 +221,17 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 
 def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
                  seed: int = 0, fusion: str | None = None, expected_hash: str | None = None,
-                 calibrate=None, choose_alone=None) -> dict:
+                 calibrate=None, choose_alone=None, detectors: dict[str, Path] | None = None) -> dict:
     """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused.
     `calibrate(runner, root, config) -> dict` (evaluation.abstention.calibrate, passed in by the caller: export
     does not import evaluation) stores the abstention calibration in the folder, chosen on the validation side
     of the fused run's own split and corpora. `choose_alone(runner, root, config) -> dict`
     (evaluation.alone.choose_alone, likewise passed in) picks, on that validation side, which head answers each
-    modality alone; the calibration is then fitted on the answers so chosen."""
+    modality alone; the calibration is then fitted on the answers so chosen. `detectors` ({modality: run folder}):
+    outlier detectors put in the graph beside the model (export/graph.py); their config hashes are recorded."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
-    model, folder, config = load_parts(pipeline, split, seed, fusion)
+    model, folder, config = load_parts(pipeline, split, seed, fusion, detectors)
     config_hash = config.digest()
     if expected_hash is not None and config_hash != expected_hash:
         raise DigitfusionError(folder / fusion, f"config {config_hash} is not the shipped model's recipe "
@@ -217,7 +243,9 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
         export_onnx(model, tmp / MODEL)
         preprocessing = {"audio": asdict(LogMelParams()), "front_end": config.features,
                          "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28}, "strategy": strategy,
-                         "protocol": protocol, "seed": seed, "config_hash": config_hash}
+                         "protocol": protocol, "seed": seed, "config_hash": config_hash,
+                         "detectors": {m: TrainConfig.load(Path(run) / "config.json").digest()
+                                       for m, run in (detectors or {}).items()}}
         (tmp / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
         (tmp / CARD).write_text("pending\n")
         write_checksums(tmp)
@@ -229,7 +257,7 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
             update_preprocessing(tmp, "alone", alone)
         calibration = calibrate(ExportedRunner(tmp), root, config) if calibrate is not None else None
         (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config, calibration,
-                                           alone))
+                                           alone, detectors))
         write_checksums(tmp)
         if calibration is not None:
             update_preprocessing(tmp, "abstention", calibration)

@@ -8,7 +8,10 @@ strategy has none), image_logits [B, 10], audio_logits [B, 10] (meaningless wher
 image_embedding [B, Di], audio_embedding [B, Da]: the fused model's per-modality encoder features (what
 `digitfusion enrol` builds a person's prototypes from; meaningless where that modality is absent);
 image_head_embedding, audio_head_embedding: the unimodal models' encoder features, under image_logits and
-audio_logits (what the typicality test judges a modality's own answer by, evaluation/typicality.py).
+audio_logits (what the typicality test judges a modality's own answer by, evaluation/typicality.py);
+then, for each modality that has an outlier detector (a unimodal model trained with outlier exposure, used only to
+flag what is not a digit, with its own front end: export/pretrained.py's RECIPE["detectors"]),
+`{modality}_detector_logits` [B, 10].
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from digitfusion.decision import DETECTOR_OUTPUT
 from digitfusion.features.audio import LogMel
 
 INPUTS = ("image", "wave", "image_present", "audio_present")
 OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding",
            "image_head_embedding", "audio_head_embedding")
+MODALITIES = ("image", "audio")
 
 
 def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn.Module:
@@ -33,14 +38,31 @@ def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn
     return getattr(fused, f"{modality}_encoder", None) or unimodal.encoder
 
 
+class Detector(nn.Module):
+    """A unimodal model that only flags non-digits, over its own front end: image [B, 1, 28, 28] or wave
+    [B, clip] -> logits [B, 10]."""
+
+    def __init__(self, model: nn.Module, modality: str, frontend: nn.Module | None = None):
+        super().__init__()
+        self.model, self.modality, self.frontend = model, modality, frontend
+
+    def forward(self, raw: torch.Tensor) -> torch.Tensor:
+        return self.model({self.modality: raw if self.frontend is None else self.frontend(raw)})["logits"]
+
+
 class ExportedModel(nn.Module):
     def __init__(self, fused: nn.Module, image_model: nn.Module, audio_model: nn.Module,
-                 frontend: nn.Module | None = None):
+                 frontend: nn.Module | None = None, detectors: dict[str, Detector] | None = None):
         super().__init__()
         self.frontend = frontend if frontend is not None else LogMel()  # clips -> what the audio encoders read
         self.fused, self.image_model, self.audio_model = fused, image_model, audio_model
         self.encoders = nn.ModuleDict({"image": modality_encoder(fused, image_model, "image"),
                                        "audio": modality_encoder(fused, audio_model, "audio")})
+        detectors = detectors or {}
+        self.detectors = nn.ModuleDict({m: detectors[m] for m in MODALITIES if m in detectors})
+
+    def output_names(self) -> list[str]:
+        return [*OUTPUTS, *(DETECTOR_OUTPUT.format(m) for m in self.detectors)]
 
     def forward(self, image: torch.Tensor, wave: torch.Tensor, image_present: torch.Tensor,
                 audio_present: torch.Tensor) -> tuple[torch.Tensor, ...]:
@@ -51,8 +73,11 @@ class ExportedModel(nn.Module):
         if weights is None:
             weights = present / present.sum(dim=1, keepdim=True).clamp(min=1.0)
         image_features, audio_features = self.image_model.encoder(image), self.audio_model.encoder(audio)
+        raw = {"image": image, "audio": wave}
+        detected = tuple(detector(raw[m]) for m, detector in self.detectors.items())
         return (out["logits"], weights, self.image_model.head(image_features), self.audio_model.head(audio_features),
-                self.encoders["image"](image), self.encoders["audio"](audio), image_features, audio_features)
+                self.encoders["image"](image), self.encoders["audio"](audio), image_features, audio_features,
+                *detected)
 
 
 def export_onnx(model: ExportedModel, path, batch: int = 2) -> None:
@@ -60,7 +85,8 @@ def export_onnx(model: ExportedModel, path, batch: int = 2) -> None:
     model.eval()
     example = (torch.zeros(batch, 1, 28, 28), torch.zeros(batch, model.frontend.params.clip_samples),
                torch.ones(batch), torch.ones(batch))
-    dynamic = {name: {0: "batch"} for name in INPUTS + OUTPUTS}
+    outputs = model.output_names()
+    dynamic = {name: {0: "batch"} for name in (*INPUTS, *outputs)}
     with torch.no_grad():
-        torch.onnx.export(model, example, str(path), input_names=list(INPUTS), output_names=list(OUTPUTS),
+        torch.onnx.export(model, example, str(path), input_names=list(INPUTS), output_names=outputs,
                           dynamic_axes=dynamic, opset_version=17, dynamo=False)

@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from digitfusion.data.bundle import load_bundle
-from digitfusion.export.pretrained import RECIPE, recipe_config, recipe_encoders, recipe_fusion
+from digitfusion.export.pretrained import (
+    DETECTOR_SUFFIX,
+    RECIPE,
+    recipe_config,
+    recipe_detector,
+    recipe_encoders,
+    recipe_fusion,
+)
 from digitfusion.pipeline.train_all import ensure_run, write_protocol_files
 from digitfusion.runs import RunLayout
 from digitfusion.training.config import front_end_params
@@ -22,10 +29,24 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
                          corpora=RECIPE["corpora"], images=RECIPE["images"])
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
-    runs = {"image": layout.run_dir(image.model, seed, split, "image", image_split(image)),
-            "audio": layout.run_dir(audio.model, seed, split)}
+    runs = encoder_dirs(out, split)
     ensure_run(image, root, runs["image"], bundle, False, progress, hardware=hardware)
     ensure_run(audio, root, runs["audio"], bundle, False, progress, hardware=hardware)
+    for modality, folder in detector_dirs(runs).items():
+        ensure_run(recipe_detector(modality), root, folder, bundle, False, progress, hardware=hardware)
     fused = recipe_config(fusion, runs)
     ensure_run(fused, root, layout.run_dir(fusion, seed, split), bundle, False, progress, hardware=hardware)
     return split
+
+
+def encoder_dirs(out: Path, split: str) -> dict[str, Path]:
+    """{modality: run folder} of the recipe's unimodal encoders in pipeline folder `out`."""
+    layout, seed, encoders = RunLayout(out), RECIPE["seed"], recipe_encoders()
+    image = recipe_config(encoders["image"])
+    return {"image": layout.run_dir(image.model, seed, split, "image", image_split(image)),
+            "audio": layout.run_dir(encoders["audio"], seed, split)}
+
+
+def detector_dirs(runs: dict[str, Path]) -> dict[str, Path]:
+    """{modality: run folder} of the recipe's outlier detectors, beside the encoders' run folders `runs`."""
+    return {m: runs[m].with_name(spec["model"] + DETECTOR_SUFFIX) for m, spec in RECIPE["detectors"].items()}

@@ -58,6 +58,7 @@ class TrainConfig:
     modality_loss_weight: float = 0.0  # intermediate fusions: weight of their per-modality heads' loss
     outlier_exposure: float = 0.0  # unimodal models: weight of the loss that spreads non-digits' answers (outliers.py)
     feature_copies: int = 0  # audio heads over a frozen front end: augmented copies of each clip (feature_copies.py)
+    outlier_copies: int = 0  # outlier exposure of audio: augmented copies of each non-digit recording (outliers.py)
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
@@ -88,6 +89,8 @@ class TrainConfig:
             data.pop("outlier_exposure")
         if not self.feature_copies:
             data.pop("feature_copies")
+        if not self.outlier_copies:
+            data.pop("outlier_copies")
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}

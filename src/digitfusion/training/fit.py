@@ -34,7 +34,7 @@ from digitfusion.training.data import loader, side_dataset
 from digitfusion.training.faults import fault_callbacks
 from digitfusion.training.feature_copies import copies_dataset
 from digitfusion.training.module import LitClassifier
-from digitfusion.training.outliers import outlier_inputs
+from digitfusion.training.outliers import exposure_set
 from digitfusion.training.sampling import check_weights, epoch_sampler
 
 log = logging.getLogger("digitfusion")
@@ -102,6 +102,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params, bundle["train"].images)
+    outliers = exposure_set(config, params, augmenter)
     audio_rows = epoch_sampler(bundle["train"].audio_corpus, config.corpus_weights, config.seed)
     if config.feature_copies:  # the clips are augmented once, ahead of training
         train_set = copies_dataset(bundle["train"], augmenter, params, config)
@@ -111,7 +112,6 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
         train_set = side_dataset(bundle["train"], config.modality, config.seed, train=True, with_waves=needs_waves,
                                  audio_rows=audio_rows)
     val_set = side_dataset(bundle["val"], config.modality, config.seed, train=False)
-    outliers = outlier_inputs(config.modality, params) if config.outlier_exposure else None
     lit = LitClassifier(model, config, augmenter, outliers)
     best = ModelCheckpoint(dirpath=run_dir / "checkpoints", filename="best", monitor="val_loss", mode="min",
                            save_last=True, save_weights_only=False)

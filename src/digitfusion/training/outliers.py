@@ -5,7 +5,10 @@ and energy later tell a letter, a scribble or a spoken word from a digit (issue 
 The non-digits are the generated set's "training" part (data/nondigit.py): letters, symbols, scribbles,
 specks, textures; words, syllables, tones, fragments, noise and silence by espeak-ng voices. None of its
 letters, words or voices is in the halves that choose and test the abstention. Each item goes through predict's
-own input pipeline, then the model's features; the result is cached under `.cache/outliers/`.
+own input pipeline, then the model's features; the result is cached under `.cache/outliers/`. For audio,
+`outlier_copies` adds augmented copies of each recording, made with the config's wave ops as the digits' copies
+are (training/feature_copies.py): a head that learnt noisy and sped-up digits should learn noisy, sped-up
+non-digits too, or "augmented" comes to mean "a digit".
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from digitfusion.features.mel import LogMelParams
 from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.inputs import prepare_audio, prepare_image
 from digitfusion.paths import cache_dir
+from digitfusion.training.augment import BatchAugmenter
+from digitfusion.training.feature_copies import cached_copy, clips_digest
 
 PART = "training"
 
@@ -36,6 +41,24 @@ def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
     return -F.log_softmax(logits, dim=-1).mean(dim=-1).mean()
 
 
+def exposure_set(config, params, augmenter: BatchAugmenter | None) -> torch.Tensor | None:
+    """The non-digits a model (TrainConfig `config`) is exposed to: None without outlier exposure; else the
+    training part's inputs, and for audio `config.outlier_copies` augmented copies of each recording after them."""
+    if not config.outlier_exposure:
+        if config.outlier_copies:
+            raise DigitfusionError("outlier_copies", "needs outlier exposure (outlier_exposure > 0)")
+        return None
+    inputs = outlier_inputs(config.modality, params)
+    if not config.outlier_copies:
+        return inputs
+    if config.modality != "audio" or augmenter is None or not augmenter.config.needs_waves:
+        raise DigitfusionError("outlier_copies", "needs an audio model with wave augmentation ops (augment_audio)")
+    clips = _clips(config.modality, params)
+    digest = clips_digest(clips)
+    copies = [cached_copy(clips, augmenter, params, c, digest) for c in range(1, config.outlier_copies + 1)]
+    return torch.cat([inputs, *copies])
+
+
 def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
     """The training part's non-digits as model inputs: images [M, 1, 28, 28] normalised, or log-mel
     [M, 1, n_mels, T] (what the input pipeline refuses, e.g. a blank image, is left out)."""
@@ -43,6 +66,12 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
         raise DigitfusionError(f"outlier exposure for {modality!r}", "only unimodal image or audio models")
     if modality == "audio" and not isinstance(params, (LogMelParams, SpeechEmbeddingParams)):
         raise DigitfusionError("outlier exposure", "needs the log-mel or speech-embedding front end (not the lab's)")
+    array = torch.from_numpy(_clips(modality, params))
+    return array if modality == "image" else clip_features(array, params)
+
+
+def _clips(modality: str, params: LogMelParams) -> np.ndarray:
+    """The training part through the input pipeline (_prepared), from the cache, stored there when absent."""
     path = cache_dir() / "outliers" / f"{modality}-{_key(modality, params)}.npy"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,8 +79,7 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
         partial = path.with_suffix(".partial.npy")
         np.save(partial, prepared)
         partial.replace(path)
-    array = torch.from_numpy(np.load(path))
-    return array if modality == "image" else clip_features(array, params)
+    return np.load(path)
 
 
 def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
