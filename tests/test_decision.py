@@ -182,3 +182,18 @@ def test_an_outlier_detector_s_low_energy_flags_a_guess_unsure_beside_the_distan
     assert decide({**sure, name: np.zeros((1, 10), np.float32)}, True, False, off)[0]["status"] == "ok"
     # a graph without the detector's output (an older export) is judged without it
     assert decide(sure, True, False, cal)[0]["status"] == "ok"
+
+
+def test_an_outlier_detector_can_be_judged_by_its_largest_probability():
+    from digitfusion.decision import DETECTOR_OUTPUT, detector_score
+
+    name = DETECTOR_OUTPUT.format("audio")
+    spread = np.full((1, 10), 30.0, np.float32)  # exposure's answer for a non-digit: even, whatever its scale
+    assert detector_score(spread, "energy")[0] > 30 and np.isclose(detector_score(spread, "msp")[0], 0.1)
+    cal = {**CAL, "typical": {"audio": {"threshold": None,
+                                        "detector": {"output": name, "score": "msp", "threshold": 0.15}}}}
+    sure = outputs(logits(3, 20), logits(3, 20), logits(3, 20))
+    voiced = np.ones(1)
+    v = decide({**sure, name: spread}, False, True, cal, voiced)[0]
+    assert (v["status"], v["reason"], v["digit"]) == ("unsure", NOT_A_DIGIT, 3)
+    assert decide({**sure, name: logits(3, 12)}, False, True, cal, voiced)[0]["status"] == "ok"

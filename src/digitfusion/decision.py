@@ -4,10 +4,10 @@ Each head's logits are calibrated by a temperature; a modality is "rejected" whe
 scores fall below thresholds (the energy T*logsumexp(logits/T) of its head; for audio also the voiced time of
 the trimmed clip, frame test cal["voicing"]["correlation"]), "unsure" with reason "not a digit" when its
 embedding lies farther from every digit's training mean than validation's typical items (squared Mahalanobis
-distance, shared covariance: cal["typical"]) or when its outlier detector, if the graph has one, finds it less
-energetic than validation's digits (cal["typical"][kind]["detector"]), "unsure" when its calibrated confidence
-is low. A statistical outlier keeps its best guess (a new hand or voice can be one); only the energy test names
-no digit.
+distance, shared covariance: cal["typical"]) or when its outlier detector, if the graph has one, scores it lower
+than validation's digits (energy or largest probability: cal["typical"][kind]["detector"]), "unsure" when its
+calibrated confidence is low. A statistical outlier keeps its best guess (a new hand or voice can be one); only
+the energy test names no digit.
 The temperatures and thresholds are chosen on validation data at export time (evaluation/abstention.py) and
 stored in preprocessing.json["abstention"].
 
@@ -107,8 +107,9 @@ def mahalanobis(embeddings: np.ndarray, typical: dict) -> np.ndarray:
 def atypical(embeddings: np.ndarray | None, kind: str, cal: dict, detector_logits: np.ndarray | None = None
              ) -> np.ndarray:
     """[B] True where the embedding [B, D] is farther from every digit than the calibration allows, or where the
-    modality's outlier detector (a model trained with outlier exposure, export/graph.py) finds its logits [B, 10]
-    less energetic than validation's digits; all False when the calibration has neither test (older folders)."""
+    modality's outlier detector (a model trained with outlier exposure, export/graph.py) scores its logits [B, 10]
+    below the calibration's threshold (detector_score); all False when the calibration has neither test (older
+    folders)."""
     typical = cal.get("typical", {}).get(kind) or {}
     rows = len(embeddings) if embeddings is not None else len(detector_logits) if detector_logits is not None else 0
     flagged = np.zeros(rows, bool)
@@ -116,8 +117,15 @@ def atypical(embeddings: np.ndarray | None, kind: str, cal: dict, detector_logit
         flagged |= mahalanobis(embeddings, typical) > typical["threshold"]
     detector = typical.get("detector") or {}
     if detector_logits is not None and detector.get("threshold") is not None:
-        flagged |= energy(detector_logits, 1.0) < detector["threshold"]
+        flagged |= detector_score(detector_logits, detector.get("score", "energy")) < detector["threshold"]
     return flagged
+
+
+def detector_score(logits: np.ndarray, score: str) -> np.ndarray:
+    """How digit-like an outlier detector finds each input, [B, 10] -> [B] (low: not a digit): "energy"
+    (logsumexp of the logits) or "msp" (the largest softmax probability, the score outlier exposure trains: near
+    0.1 for what it learnt to spread over the ten digits)."""
+    return energy(logits, 1.0) if score == "energy" else calibrated(logits, 1.0).max(axis=-1)
 
 
 def typicality_output(cal: dict, kind: str) -> str:

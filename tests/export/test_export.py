@@ -53,7 +53,7 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
     so their logits must equal image_logits and audio_logits) becomes the graph output {modality}_detector_logits;
     its config hash is recorded, and the calibration chooses its energy threshold among the typicality test's
     quantiles."""
-    from digitfusion.evaluation.abstention import TYPICAL_QUANTILES, calibrate
+    from digitfusion.evaluation.abstention import DETECTOR_SCORES, TYPICAL_QUANTILES, calibrate
     from digitfusion.export.build import export_model
     from digitfusion.training.config import TrainConfig
 
@@ -68,6 +68,7 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
         assert np.allclose(out[f"{modality}_detector_logits"], out[f"{modality}_logits"], atol=1e-4)
         detector = runner.preprocessing["abstention"]["typical"][modality]["detector"]
         assert detector["output"] == f"{modality}_detector_logits" and detector["quantile"] in TYPICAL_QUANTILES
+        assert detector["score"] in DETECTOR_SCORES
         assert (detector["threshold"] is None) == (detector["quantile"] == 1.0)
     assert runner.preprocessing["detectors"] == {m: TrainConfig.load(r / "config.json").digest()
                                                  for m, r in runs.items()}

@@ -12,7 +12,8 @@ Out-of-distribution: the "threshold" half of the generated non-digit set (data/n
   3. energy reject thresholds: the REJECT_QUANTILE quantile of each head's energy on validation;
   3b. typicality (evaluation/typicality.py): class means and shared covariance of each modality's embeddings on
      the training side; the distance threshold, among TYPICAL_QUANTILES of validation's distances, that flags the
-     most of the threshold half's items of that modality alone once step 4 has spent what is left of the budget;
+     most of the threshold half's items of that modality alone once step 4 has spent what is left of the budget
+     (with an outlier detector in the graph, its score and threshold are chosen with the distance's);
   4. unsure thresholds on calibrated confidence, per head then per case: the highest one that leaves at most
      FLAGGED_RIGHT of the validation answers right but not "ok" (the issue's <= 0.5 % wrongly rejected).
 The result is the dict decision.py reads (preprocessing.json["abstention"]).
@@ -33,6 +34,7 @@ from digitfusion.decision import (
     calibrated,
     decide,
     detector_output,
+    detector_score,
     energy,
     mahalanobis,
     modality_status,
@@ -52,6 +54,7 @@ TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
 PAIR_DRAWS = 5  # 500 validation images x 5 recordings each on the shared data root (5,000-image MNIST subset)
 CASES = {"both": (True, True), "image only": (True, False), "audio only": (False, True)}
 TYPICAL_QUANTILES = (1.0, 0.999, 0.998, 0.997, 0.996, 0.995)  # 1.0: the test flags nothing
+DETECTOR_SCORES = ("energy", "msp")  # decision.detector_score
 ALONE = (("image", "image only"), ("audio", "audio only"))
 
 
@@ -258,21 +261,20 @@ def voiced_confidence_gate(runner, odd: Batch, speech: dict, temperature: float)
 def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batch, out_odd: dict, odd: Batch
                        ) -> dict:
     """Step 3b of the module docstring for one modality: {"threshold", "quantile", "threshold half flagged"}, and
-    with an outlier detector "detector" {"output", "threshold", "quantile"} (the two tests chosen together). Each
-    candidate is judged as predict would answer that modality alone, its unsure thresholds refitted on the budget
-    the candidate leaves; a tie keeps the candidate that flags fewer validation items by its tests."""
+    with an outlier detector "detector" {"output", "score", "threshold", "quantile"} (the distance's and the
+    detector's quantiles, and the detector's score, chosen together). Each candidate is judged as predict would
+    answer that modality alone, its unsure thresholds refitted on the budget the candidate leaves; a tie keeps the
+    candidate that flags fewer validation items by its tests."""
     typical = cal["typical"][kind]
-    scores = mahalanobis(out_val[typicality_output(cal, kind)], typical)
+    distances = mahalanobis(out_val[typicality_output(cal, kind)], typical)
     detector = typical.get("detector")
-    energies = energy(out_val[detector["output"]], 1.0) if detector else None
-    grid = sorted(((q, d) for q in TYPICAL_QUANTILES for d in (TYPICAL_QUANTILES if detector else (1.0,))),
-                  key=lambda qd: (2 - qd[0] - qd[1], -qd[0]))
     best = None
-    for quantile, detector_quantile in grid:
-        chosen = {**typical, "threshold": None if quantile >= 1 else float(np.quantile(scores, quantile))}
+    for quantile, detector_quantile, score in _candidates(detector is not None):
+        chosen = {**typical, "threshold": None if quantile >= 1 else float(np.quantile(distances, quantile))}
         if detector:
-            chosen["detector"] = {**detector, "quantile": detector_quantile, "threshold": None
-                                  if detector_quantile >= 1 else float(np.quantile(energies, 1 - detector_quantile))}
+            scores = detector_score(out_val[detector["output"]], score)
+            chosen["detector"] = {**detector, "score": score, "quantile": detector_quantile, "threshold": None
+                                  if detector_quantile >= 1 else float(np.quantile(scores, 1 - detector_quantile))}
         trial = {**cal, "unsure": dict(cal["unsure"]), "typical": {**cal["typical"], kind: chosen}}
         trial["unsure"][kind] = _head_threshold(kind, trial, out_val, val.labels)
         status, digit, conf = verdicts(out_val, val, trial)
@@ -283,6 +285,15 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
             best = {"threshold": chosen["threshold"], "quantile": quantile, "threshold half flagged": flagged,
                     **({"detector": chosen["detector"]} if detector else {})}
     return best
+
+
+def _candidates(with_detector: bool) -> list[tuple[float, float, str]]:
+    """(distance quantile, detector quantile, detector score) to try, those flagging less validation first."""
+    if not with_detector:
+        return [(q, 1.0, DETECTOR_SCORES[0]) for q in TYPICAL_QUANTILES]
+    grid = [(q, d, score) for q in TYPICAL_QUANTILES for d in TYPICAL_QUANTILES for score in DETECTOR_SCORES
+            if d < 1 or score == DETECTOR_SCORES[0]]  # an unused detector has no score to choose
+    return sorted(grid, key=lambda c: (2 - c[0] - c[1], -c[0]))
 
 
 def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> float:
