@@ -72,6 +72,8 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
         assert (detector["threshold"] is None) == (detector["quantile"] == 1.0)
     assert runner.preprocessing["detectors"] == {m: TrainConfig.load(r / "config.json").digest()
                                                  for m, r in runs.items()}
+    card = (tmp_path / "m" / "model_card.md").read_text()
+    assert card.count("it never answers, it only flags") == 2
     with pytest.raises(DigitfusionError, match="no audio outlier detector run here"):
         export_model(tiny_pipeline, tmp_path / "n", real_root, detectors={"audio": tmp_path / "nothing"})
     assert not (tmp_path / "n").exists()

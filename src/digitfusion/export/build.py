@@ -27,6 +27,7 @@ from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
+SCORE_NAMES = {"energy": "energy, the logsumexp of its logits", "msp": "its largest probability"}
 
 
 def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict[str, Path] | None = None
@@ -131,14 +132,18 @@ def exposure_card(config: TrainConfig) -> str:
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
-def detector_card(detectors: dict[str, Path] | None) -> str:
-    """A sentence per outlier detector in the graph (export/graph.py), else nothing."""
+def detector_card(detectors: dict[str, Path] | None, calibration: dict | None) -> str:
+    """A sentence per outlier detector in the graph (export/graph.py), with the test the calibration chose for it."""
     lines = []
     for modality, run in (detectors or {}).items():
         config = TrainConfig.load(Path(run) / "config.json")
+        chosen = ((calibration or {}).get("typical", {}).get(modality) or {}).get("detector") or {}
+        test = ("not used (no calibration chose a threshold for it)" if chosen.get("threshold") is None else
+                f"an input it scores below {chosen['threshold']:.4g} ({SCORE_NAMES[chosen['score']]}; "
+                f"{100 * (1 - chosen['quantile']):.1f} % of the validation items score lower) is \"not a digit\"")
         lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
-                     f"with outlier exposure (weight {config.outlier_exposure:g}); it never answers: its energy only "
-                     "flags what is not a digit, beside the typicality test (docs/results.md, \"Abstention\").")
+                     f"with outlier exposure (weight {config.outlier_exposure:g}); it never answers, it only flags: "
+                     f"{test}.")
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
@@ -191,7 +196,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
 
-{trained_on(folder, strategy)}{exposure_card(config)}{detector_card(detectors)}
+{trained_on(folder, strategy)}{exposure_card(config)}{detector_card(detectors, calibration)}
 
 ## Test figures (fixed test pairs, read once)
 {figures}
