@@ -21,12 +21,14 @@ from digitfusion.export.runtime import ExportedRunner
 from digitfusion.paths import require_data_root
 from digitfusion.plots import save
 from digitfusion.report.abstention import (
+    FONT_HEADER,
     NON_DIGIT_HEADER,
     RESULTS,
     SHARES_HEADER,
     TARGETS_HEADER,
     VOICING_HEADER,
     curves_figure,
+    font_rows,
     non_digit_rows,
     shares_rows,
     targets_rows,
@@ -89,10 +91,7 @@ def main(argv: list[str]) -> int:
     print(markdown(SHARES_HEADER, shares_rows(results)), end="\n\n")
     print(markdown(NON_DIGIT_HEADER, non_digit_rows(results)), end="\n\n")
     print(markdown(VOICING_HEADER, voicing_rows(results)), end="\n\n")
-    fonts = results["font_drawn"]
-    print(markdown(["font-drawn digits, image alone", "ok %", "unsure %", "rejected %", "accuracy %",
-                    "accuracy of ok %"], [[fonts["n"], *(f"{100 * fonts[k]:.2f}" for k in (
-                        "ok", "unsure", "rejected", "accuracy", "accuracy of ok"))]]))
+    print(markdown(FONT_HEADER, font_rows(results)))
     cal = {k: v for k, v in results["calibration"].items() if k not in ("chosen_on", "typical")}
     cal["typical"] = {kind: {k: v for k, v in t.items() if k not in ("whitening", "means")}  # matrices: base64
                       for kind, t in results["calibration"].get("typical", {}).items()}

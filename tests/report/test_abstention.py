@@ -30,6 +30,16 @@ def test_section_renders_targets_shares_voicing_and_the_figure(tmp_path):
     assert "| non-digit inputs (held-out half) rejected or unsure: both | 96.0 | >= 95 % | met |" in text
     assert "| 0 dB | 300 | 93.0 |" in text and "frame test 0.6" in text
     assert (tmp_path / "figures" / "abstention-coverage.png").stat().st_size > 1000
+    assert "font-drawn" not in text  # results written before that measure have no such table
+
+
+def test_section_shows_what_the_outlier_tests_cost_font_drawn_digits(tmp_path):
+    (tmp_path / RESULTS).parent.mkdir(parents=True)
+    fonts = {"n": 300, "ok": 0.8833, "unsure": 0.09, "rejected": 0.0267, "accuracy": 0.95, "accuracy of ok": 0.9925}
+    (tmp_path / RESULTS).write_text(json.dumps({**results(), "font_drawn": fonts}))
+    doc = Document("t")
+    abstention_section(doc, tmp_path, tmp_path / "figures")
+    assert "| 300 | 88.33 | 9.00 | 2.67 | 95.00 | 99.25 |" in doc.to_markdown(tmp_path)
 
 
 def test_section_without_results_says_how_to_measure(tmp_path):

@@ -60,6 +60,15 @@ def voicing_rows(results: dict) -> list[list[str]]:
             for snr, share in kept.items()]
 
 
+def font_rows(results: dict) -> list[list]:
+    """Unusual but real digits (font-drawn, an image alone each): what the outlier tests cost other hands."""
+    fonts = results.get("font_drawn")
+    if fonts is None:
+        return []
+    return [[fonts["n"], *(pct(fonts[k]) for k in ("ok", "unsure", "rejected", "accuracy", "accuracy of ok"))]]
+
+
+FONT_HEADER = ["font-drawn digits, image alone", "ok %", "unsure %", "rejected %", "accuracy %", "accuracy of ok %"]
 VOICING_HEADER = ["validation speech (SNR)", "recordings", "kept by the speech check %"]
 SHARES_HEADER = ["condition", "present", "pairs", "ok %", "unsure %", "rejected %", "accuracy of ok %",
                  "errors among ok", "accuracy of every answer %"]
@@ -98,6 +107,10 @@ def abstention_section(doc: Document, out: Path, figures: Path) -> None:
                  f"{voicing['threshold']:.2f} s voiced, just above every noise and empty recording of the "
                  "threshold half; share of the validation recordings it keeps, white noise at each SNR:")
         doc.table(VOICING_HEADER, voicing_rows(results))
+    if font_rows(results):
+        doc.text("Digits drawn with the installed fonts (generated; hands unlike any training writer), each image "
+                 "alone: how many the outlier tests flag, and the accuracy of what is answered.")
+        doc.table(FONT_HEADER, font_rows(results))
     figure = figures / "abstention-coverage.png"
     save(curves_figure(results), figure)
     doc.figure(figure, "coverage/accuracy: answering only the most confident share of the test pairs, per head")
