@@ -1,0 +1,43 @@
+"""`make model`'s recipe trains the encoders, the outlier detectors and the fusion, each into its own run folder."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from digitfusion.export.pretrained import RECIPE, recipe_detector, recipe_encoders, recipe_fusion
+from digitfusion.pipeline import pretrained
+from digitfusion.pipeline.pretrained import detector_dirs, encoder_dirs, train_recipe
+
+
+def test_each_detector_lives_beside_its_modality_s_encoder(tmp_path):
+    runs = encoder_dirs(tmp_path, "official")
+    assert runs == {"image": tmp_path / "seed0" / "image-cnn",
+                    "audio": tmp_path / "seed0" / "official" / recipe_encoders()["audio"]}
+    detectors = detector_dirs(runs)
+    assert set(detectors) == set(RECIPE["detectors"])
+    for modality, folder in detectors.items():
+        assert folder.parent == runs[modality].parent
+        assert folder.name == f"{RECIPE['detectors'][modality]['model']}-detector"
+
+
+def test_a_detector_is_its_model_s_recipe_with_the_overrides():
+    for modality, spec in RECIPE["detectors"].items():
+        config = recipe_detector(modality)
+        assert (config.model, config.modality) == (spec["model"], modality)
+        assert config.outlier_exposure > 0  # a detector is only worth shipping if it learnt what is not a digit
+        for key, value in spec.items():
+            assert key == "model" or getattr(config, key) == value
+
+
+def test_the_recipe_trains_the_detectors_before_the_fusion(tmp_path, monkeypatch):
+    trained = []
+    bundle = SimpleNamespace(split=SimpleNamespace(name="official"))
+    monkeypatch.setattr(pretrained, "load_bundle", lambda *a, **k: bundle)
+    monkeypatch.setattr(pretrained, "write_protocol_files", lambda *a, **k: None)
+    monkeypatch.setattr(pretrained, "ensure_run", lambda config, root, run, *a, **k: trained.append((config.model,
+                                                                                                      Path(run))))
+    assert train_recipe(Path("data"), tmp_path) == "official"
+    folders = [run for _, run in trained]
+    detectors = detector_dirs(encoder_dirs(tmp_path, "official"))
+    assert set(detectors.values()) <= set(folders)
+    assert trained[-1][0] == recipe_fusion()  # last: it is initialised from the encoders
+    assert len(trained) == 3 + len(detectors)
