@@ -48,17 +48,29 @@ def test_head_embeddings_are_the_features_under_the_unimodal_logits(tiny_pipelin
         assert torch.allclose(out["image_logits"], model.image_model({"image": images})["logits"])
 
 
-def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it(tiny_pipeline, real_root, tmp_path):
+def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it(tiny_pipeline, real_root, tmp_path,
+                                                                                capsys):
     """A detector (any unimodal run of that modality, over its own front end; here the unimodal models themselves,
     so their logits must equal image_logits and audio_logits) becomes the graph output {modality}_detector_logits;
     its config hash is recorded, and the calibration chooses its energy threshold among the typicality test's
     quantiles."""
-    from digitfusion.evaluation.abstention import DETECTOR_SCORES, TYPICAL_QUANTILES, calibrate
+    from digitfusion.cli import main
+    from digitfusion.evaluation.abstention import DETECTOR_SCORES, TYPICAL_QUANTILES
     from digitfusion.export.build import export_model
     from digitfusion.training.config import TrainConfig
 
     runs = {"image": tiny_pipeline / "seed0" / "image-cnn", "audio": tiny_pipeline / "seed0" / "official" / "audio-cnn"}
-    export_model(tiny_pipeline, tmp_path / "m", real_root, calibrate=calibrate, detectors=runs)
+    command = ["export", "--run", str(tiny_pipeline), "--data", str(real_root)]
+    for bad, problem in ((["image"], "expected MODALITY=DIR"), (["speech=x"], "unknown modality"),
+                         ([f"image={runs['image']}", "image=x"], "a second image detector")):
+        options = [part for value in bad for part in ("--detector", value)]
+        assert main([*command, "--out", str(tmp_path / "n"), *options]) == 2
+        err = capsys.readouterr().err
+        assert problem in err and err.count("\n") == 1, err
+    assert main([*command, "--pretrained", "--detector", f"image={runs['image']}"]) == 2
+    assert "come from its recipe" in capsys.readouterr().err
+    assert not (tmp_path / "n").exists()
+    assert main([*command, "--out", str(tmp_path / "m"), *(f"--detector={m}={r}" for m, r in runs.items())]) == 0
     runner = ExportedRunner(tmp_path / "m")
     rng = np.random.default_rng(0)
     images = rng.normal(size=(2, 1, 28, 28)).astype(np.float32)

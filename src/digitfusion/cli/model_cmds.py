@@ -24,14 +24,17 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="pipeline folder (default: runs/demo)")
     export.add_argument("--out", default="model", metavar="DIR", help="model folder to write (default: model/)")
     export.add_argument("--fusion", metavar="NAME", choices=LazyChoices(lambda: fusion_names(trained=True)),
-                        help="the trained fusion strategy to export (default: the registry's default export, "
-                             "attention)")
+                        help="the trained fusion strategy to export (default: the registry's default export)")
     export.add_argument("--split", default="official", help="split folder of the run (default: official)")
     export.add_argument("--seed", type=int, default=0, help="random seed of the run to export (default: 0)")
     export.add_argument("--pretrained", action="store_true",
                         help="rebuild the model shipped in the package: train its recipe's models into --run "
                              "(current ones, e.g. from `make demo`, are reused), export into "
                              "src/digitfusion/pretrained/ (what `make model` runs)")
+    export.add_argument("--detector", action="append", default=[], metavar="MODALITY=DIR",
+                        help="an outlier detector to put in the graph: the run folder of a unimodal model (image or "
+                             "audio) trained with outlier exposure, used only to flag non-digits; repeatable "
+                             "(--pretrained takes the recipe's own)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
@@ -73,7 +76,11 @@ def run_export(args: argparse.Namespace) -> int:
     from digitfusion.paths import require_data_root
 
     warnings.filterwarnings("ignore")
-    root, expected_hash, detectors = require_data_root(args.data), None, None
+    detectors = parse_detectors(args.detector)
+    if args.pretrained and detectors:
+        raise DigitfusionError("--detector", "the shipped model's detectors come from its recipe (leave it out "
+                                             "with --pretrained)")
+    root, expected_hash = require_data_root(args.data), None
     if args.pretrained:
         from digitfusion.export.pretrained import PRETRAINED_DIR, RECIPE, recipe_fusion, recipe_hash
         from digitfusion.pipeline.pretrained import detector_dirs, encoder_dirs, train_recipe
@@ -92,6 +99,21 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"parity onnxruntime vs PyTorch, max |logit diff| on {result['pairs']} real test pairs: "
           + ", ".join(f"{k} {v:.1e}" for k, v in result["max_abs_diff"].items()))
     return 0
+
+
+def parse_detectors(given: list[str]) -> dict[str, Path]:
+    """--detector MODALITY=DIR options -> {modality: run folder} (checked: known modality, each once)."""
+    detectors: dict[str, Path] = {}
+    for item in given:
+        modality, sep, folder = item.partition("=")
+        if not sep or not folder:
+            raise DigitfusionError(f"--detector {item}", "expected MODALITY=DIR, e.g. image=runs/x/seed0/image-cnn")
+        if modality not in ("image", "audio"):
+            raise DigitfusionError(f"--detector {item}", f"unknown modality {modality!r} (image or audio)")
+        if modality in detectors:
+            raise DigitfusionError(f"--detector {item}", f"a second {modality} detector (one per modality)")
+        detectors[modality] = Path(folder)
+    return detectors
 
 
 def run_predict(args: argparse.Namespace) -> int:
