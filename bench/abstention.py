@@ -54,6 +54,7 @@ def app_silent(model_dir: Path) -> dict:
                                                       files={"audio": ("silence.wav", buffer.getvalue())})
     return {"status_code": response.status_code, "body": response.json()}
 
+
 def font_drawn(runner: ExportedRunner) -> dict:
     """Unusual but real digits: the 300 font-drawn digits of evaluation/alone.py, an image alone each, through the
     decision: the share of each status, the accuracy of every answer and of those "ok" (what an outlier test costs

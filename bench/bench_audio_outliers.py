@@ -23,7 +23,6 @@ import logging
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
 from bench_feature_copies import NOISE_SEED, NOISE_SNRS
 from bench_outliers import flagged, judge
@@ -31,6 +30,7 @@ from common import mean_of_corpora, read_choices, save_choice, variant_args
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
+from digitfusion.decision import calibrated
 from digitfusion.evaluation.abstention import non_digit_sets
 from digitfusion.evaluation.conditions import noisy_waves
 from digitfusion.evaluation.items import accuracy_by
@@ -80,16 +80,11 @@ def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
               "calibration": calibration, "caught": float(caught.mean()),
               "caught by kind": {k: float(caught[odd.kinds == k].mean()) for k in sorted(set(odd.kinds))},
               "missed": [f"{k} (conf {c:.2f})" for k, c, hit in
-                         zip(odd.kinds, _confidence(odd_logits, calibration), caught, strict=True) if not hit],
+                         zip(odd.kinds, calibrated(odd_logits, calibration["temperature"]).max(axis=1), caught,
+                             strict=True) if not hit],
               "train_seconds": summary["train_seconds"]}
     save_choice(run, result)
     return result
-
-
-def _confidence(logits: np.ndarray, calibration: dict) -> np.ndarray:
-    scaled = logits / calibration["temperature"]
-    probs = np.exp(scaled - scaled.max(1, keepdims=True))
-    return (probs / probs.sum(1, keepdims=True)).max(1)
 
 
 def chosen(rows: dict[str, dict]) -> str | None:
