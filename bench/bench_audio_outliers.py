@@ -18,25 +18,20 @@ of the real corpora and noisy mean both stay within 0.3 points of the shipped he
 
 from __future__ import annotations
 
-import json
-import logging
 import tempfile
 from pathlib import Path
 
 import torch
-from bench_feature_copies import NOISE_SEED, NOISE_SNRS
+from bench_feature_copies import embedding_bundle, noisy_accuracy
 from bench_outliers import flagged, judge
-from common import mean_of_corpora, read_choices, save_choice, variant_args
+from common import mean_of_corpora, read_choices, save_choice, variant_main
 
-from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
 from digitfusion.decision import calibrated
 from digitfusion.evaluation.abstention import non_digit_sets
-from digitfusion.evaluation.conditions import noisy_waves
 from digitfusion.evaluation.items import accuracy_by
 from digitfusion.evaluation.strategies import unimodal_logits
 from digitfusion.features.audio import clip_features
-from digitfusion.paths import require_data_root
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.config import front_end_params
@@ -66,10 +61,7 @@ def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
     logits = unimodal_logits(model, "audio", val.audio).numpy()
     labels = val.audio_labels.numpy()
     by_corpus = accuracy_by(val.audio_corpus, torch.from_numpy(logits.argmax(1) == labels), val.speakers)
-    noisy = {}
-    for snr in NOISE_SNRS:
-        feats = clip_features(noisy_waves(torch.from_numpy(val.waves), snr, NOISE_SEED + snr), params)
-        noisy[snr] = float((unimodal_logits(model, "audio", feats).argmax(1) == val.audio_labels).float().mean())
+    noisy = noisy_accuracy(model, params, val)
     calibration = judge(logits, labels)
     with tempfile.TemporaryDirectory() as tmp:
         odd = non_digit_sets(Path(tmp), "threshold", params.clip)["audio only"]
@@ -113,16 +105,7 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    args = variant_args(__doc__, VARIANTS, "runs/audio-oe")
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
-    root = require_data_root(args.data)
-    if args.variant:
-        params = front_end_params("speech-embedding")
-        bundle = load_bundle(root, "official", None, 0, params=params, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
-        for label in args.variant:
-            print(label, json.dumps(run_variant(root, args.out, label, bundle)), flush=True)
-    if args.table:
-        print(table(args.out))
+    variant_main(__doc__, VARIANTS, "runs/audio-oe", run_variant, table, embedding_bundle)
 
 
 if __name__ == "__main__":

@@ -11,17 +11,14 @@ The rule, fixed before any run: the weighting with the best mean of the real cor
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 
-from common import mean_of_corpora, read_choices, save_choice, variant_args
+from common import mean_of_corpora, read_choices, save_choice, variant_main
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
 from digitfusion.evaluation.items import accuracy_by
 from digitfusion.evaluation.strategies import unimodal_logits
-from digitfusion.paths import require_data_root
 from digitfusion.pipeline.augment_ablation import BASELINE_AUDIO, CHANNEL_OPS, VOICE_OPS
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.training.checkpoint import load_run
@@ -45,10 +42,14 @@ def folder_name(label: str) -> str:
     return label.split(" (")[0].replace(", ", "+").replace(" ", "-")
 
 
-def run_variant(root: Path, out: Path, label: str) -> dict:
+def people_bundle(root: Path):
+    """The shipped recipe's split (official, every corpus, seed 0) with the log-mel features."""
+    return load_bundle(root, "official", None, 0, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
+
+
+def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
     config = resolve("audio-cnn", "official", 0, "people", PEOPLE_CORPORA, PEOPLE_IMAGES,
                      overrides=VARIANTS[label])
-    bundle = load_bundle(root, "official", None, 0, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
     run = out / folder_name(label)
     summary = ensure_run(config, root, run, bundle, False, False)
     val = bundle["val"]
@@ -76,13 +77,7 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    args = variant_args(__doc__, VARIANTS, "runs/weights")
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
-    root = require_data_root(args.data)
-    for label in args.variant:
-        print(label, json.dumps(run_variant(root, args.out, label)), flush=True)
-    if args.table:
-        print(table(args.out))
+    variant_main(__doc__, VARIANTS, "runs/weights", run_variant, table, people_bundle)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,10 @@ counts once, as bench_corpus_weights.py) and the mean accuracy over the four noi
 
 from __future__ import annotations
 
-import json
-import logging
 from pathlib import Path
 
 import torch
-from common import mean_of_corpora, read_choices, save_choice, variant_args
+from common import mean_of_corpora, read_choices, save_choice, variant_main
 
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import PEOPLE_CORPORA, PEOPLE_IMAGES
@@ -28,7 +26,6 @@ from digitfusion.evaluation.conditions import noisy_waves
 from digitfusion.evaluation.items import accuracy_by
 from digitfusion.evaluation.strategies import unimodal_logits
 from digitfusion.features.audio import clip_features
-from digitfusion.paths import require_data_root
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.training.checkpoint import load_run
 from digitfusion.training.config import front_end_params
@@ -48,6 +45,21 @@ def folder_name(label: str) -> str:
     return label.split(" (")[0].replace(" ", "-")
 
 
+def embedding_bundle(root: Path):
+    """The shipped recipe's split (official, every corpus, seed 0) with the speech embedding's features."""
+    return load_bundle(root, "official", None, 0, params=front_end_params("speech-embedding"), corpora=PEOPLE_CORPORA,
+                       images=PEOPLE_IMAGES)
+
+
+def noisy_accuracy(model, params, val) -> dict[int, float]:
+    """{SNR dB: accuracy} of an audio model on the validation clips (`val`: a bundle Side) under white noise."""
+    noisy = {}
+    for snr in NOISE_SNRS:
+        feats = clip_features(noisy_waves(torch.from_numpy(val.waves), snr, NOISE_SEED + snr), params)
+        noisy[snr] = float((unimodal_logits(model, "audio", feats).argmax(1) == val.audio_labels).float().mean())
+    return noisy
+
+
 def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
     config = resolve("audio-embed", "official", 0, "people", PEOPLE_CORPORA, PEOPLE_IMAGES,
                      overrides=VARIANTS[label])
@@ -57,11 +69,7 @@ def run_variant(root: Path, out: Path, label: str, bundle) -> dict:
     val = bundle["val"]
     correct = unimodal_logits(model, "audio", val.audio).argmax(1) == val.audio_labels
     by_corpus = accuracy_by(val.audio_corpus, correct, val.speakers)
-    params = front_end_params(config.features)
-    noisy = {}
-    for snr in NOISE_SNRS:
-        feats = clip_features(noisy_waves(torch.from_numpy(val.waves), snr, NOISE_SEED + snr), params)
-        noisy[snr] = float((unimodal_logits(model, "audio", feats).argmax(1) == val.audio_labels).float().mean())
+    noisy = noisy_accuracy(model, front_end_params(config.features), val)
     result = {"overrides": VARIANTS[label], "by_corpus": by_corpus, "val_acc": summary["val_acc"],
               "noisy": noisy, "mean_noisy": sum(noisy.values()) / len(noisy), "mean_real": mean_of_corpora(by_corpus),
               "train_seconds": summary["train_seconds"]}
@@ -88,16 +96,7 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    args = variant_args(__doc__, VARIANTS, "runs/copies")
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
-    root = require_data_root(args.data)
-    if args.variant:
-        params = front_end_params("speech-embedding")
-        bundle = load_bundle(root, "official", None, 0, params=params, corpora=PEOPLE_CORPORA, images=PEOPLE_IMAGES)
-        for label in args.variant:
-            print(label, json.dumps(run_variant(root, args.out, label, bundle)), flush=True)
-    if args.table:
-        print(table(args.out))
+    variant_main(__doc__, VARIANTS, "runs/copies", run_variant, table, embedding_bundle)
 
 
 if __name__ == "__main__":

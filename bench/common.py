@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import platform
 import statistics
 import time
@@ -75,3 +76,20 @@ def variant_args(doc: str, labels, default_out: str) -> argparse.Namespace:
     parser.add_argument("--data", default=None)
     parser.add_argument("--table", action="store_true")
     return parser.parse_args()
+
+
+def variant_main(doc: str, labels, default_out: str, run_variant: Callable, table: Callable[[Path], str],
+                 load: Callable | None = None) -> None:
+    """The main of a variant-choosing bench: train and score each --variant (run_variant(root, out, label, data),
+    `data` = load(root), read once for every variant), print each result, then the table of every finished one."""
+    from digitfusion.paths import require_data_root
+
+    args = variant_args(doc, labels, default_out)
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", datefmt="%H:%M:%S")
+    root = require_data_root(args.data)
+    if args.variant:
+        data = load(root) if load is not None else None
+        for label in args.variant:
+            print(label, json.dumps(run_variant(root, args.out, label, data)), flush=True)
+    if args.table:
+        print(table(args.out))
