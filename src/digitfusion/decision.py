@@ -109,10 +109,9 @@ def atypical(embeddings: np.ndarray | None, kind: str, cal: dict, detector_logit
     """[B] True where the embedding [B, D] is farther from every digit than the calibration allows, or where the
     modality's outlier detector (a model trained with outlier exposure, export/graph.py) scores its logits [B, 10]
     below the calibration's threshold (detector_score); all False when the calibration has neither test (older
-    folders)."""
+    folders). At least one of the two inputs is given."""
     typical = cal.get("typical", {}).get(kind) or {}
-    rows = len(embeddings) if embeddings is not None else len(detector_logits) if detector_logits is not None else 0
-    flagged = np.zeros(rows, bool)
+    flagged = np.zeros(len(embeddings if embeddings is not None else detector_logits), bool)
     if embeddings is not None and typical.get("threshold") is not None:  # None: chose to flag nothing
         flagged |= mahalanobis(embeddings, typical) > typical["threshold"]
     detector = typical.get("detector") or {}
@@ -198,7 +197,7 @@ def decide(outputs: dict[str, np.ndarray], image_present: bool, audio_present: b
     own = outputs if base is None else base  # the embeddings a profile left as they were
     heads = {kind: modality_status(outputs[f"{kind}_logits"], kind, cal, voiced,
                                    None if base is None else base[f"{kind}_logits"],
-                                   own.get(typicality_output(cal, kind)), own.get(detector_output(cal, kind) or ""))
+                                   own.get(typicality_output(cal, kind)), own.get(detector_output(cal, kind)))
              for kind, present in (("image", image_present), ("audio", audio_present)) if present}
     verdicts = []
     for i, probs in enumerate(fused_probs):

@@ -301,6 +301,6 @@ def _head_threshold(kind: str, cal: dict, out_in: dict, labels: np.ndarray) -> f
     modality's answer from one to confirm): the budget left by what the head's other tests flag."""
     digit, conf, status, _ = modality_status(out_in[f"{kind}_logits"], kind, cal, out_in["voiced"],
                                              embeddings=out_in.get(typicality_output(cal, kind)),
-                                             detector_logits=out_in.get(detector_output(cal, kind) or ""))
+                                             detector_logits=out_in.get(detector_output(cal, kind)))
     ok, right = np.array(status) == "ok", digit == labels
     return unsure_threshold(conf[ok], right[ok], int(np.sum(right & ~ok)), len(labels))

@@ -44,9 +44,6 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    for modality, run in (detectors or {}).items():
-        if not (Path(run) / "config.json").is_file():
-            raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
     found = {modality: detector(modality, Path(run)) for modality, run in (detectors or {}).items()}
     model = ExportedModel(fused, image, audio, front_end_params(config.features).frontend(), found)
     return model.eval(), folder, config
@@ -54,8 +51,11 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict
 
 def detector(modality: str, run: Path) -> Detector:
     """An outlier detector's run as the graph calls it (audio: over its own front end)."""
+    if not (run / "config.json").is_file():
+        raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
     model, config = load_run(run)
-    return Detector(model, modality, front_end_params(config.features).frontend() if modality == "audio" else None)
+    frontend = front_end_params(config.features).frontend() if modality == "audio" else None
+    return Detector(model, modality, frontend, config)
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -132,11 +132,11 @@ def exposure_card(config: TrainConfig) -> str:
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
-def detector_card(detectors: dict[str, Path] | None, calibration: dict | None) -> str:
+def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> str:
     """A sentence per outlier detector in the graph (export/graph.py), with the test the calibration chose for it."""
     lines = []
-    for modality, run in (detectors or {}).items():
-        config = TrainConfig.load(Path(run) / "config.json")
+    for modality, found in detectors.items():
+        config = found.config
         chosen = ((calibration or {}).get("typical", {}).get(modality) or {}).get("detector") or {}
         test = ("not used (no calibration chose a threshold for it)" if chosen.get("threshold") is None else
                 f"an input it scores below {chosen['threshold']:.4g} ({SCORE_NAMES[chosen['score']]}; "
@@ -175,7 +175,7 @@ def alone_card(alone: dict | None) -> str:
 
 def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed: int, parity_result: dict,
                config: TrainConfig, calibration: dict | None = None, alone: dict | None = None,
-               detectors: dict[str, Path] | None = None) -> str:
+               detectors: dict[str, Detector] | None = None) -> str:
     results_path = folder / "evaluation" / "results.json"
     figures = "(no evaluation beside the run: `make demo` evaluates it; the README quotes the demo's figures)"
     summary_path = folder / strategy / "summary.json"
@@ -196,7 +196,7 @@ def model_card(pipeline: Path, folder: Path, strategy: str, protocol: str, seed:
 by `make model` for the shipped model; a test compares this hash with the code's recipe). Images and recordings of
 the same digit are paired at random in every epoch:
 
-{trained_on(folder, strategy)}{exposure_card(config)}{detector_card(detectors, calibration)}
+{trained_on(folder, strategy)}{exposure_card(config)}{detector_card(detectors or {}, calibration)}
 
 ## Test figures (fixed test pairs, read once)
 {figures}
@@ -249,8 +249,7 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
         preprocessing = {"audio": asdict(LogMelParams()), "front_end": config.features,
                          "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28}, "strategy": strategy,
                          "protocol": protocol, "seed": seed, "config_hash": config_hash,
-                         "detectors": {m: TrainConfig.load(Path(run) / "config.json").digest()
-                                       for m, run in (detectors or {}).items()}}
+                         "detectors": {m: found.config.digest() for m, found in model.detectors.items()}}
         (tmp / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
         (tmp / CARD).write_text("pending\n")
         write_checksums(tmp)
@@ -262,7 +261,7 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
             update_preprocessing(tmp, "alone", alone)
         calibration = calibrate(ExportedRunner(tmp), root, config) if calibrate is not None else None
         (tmp / CARD).write_text(model_card(pipeline, folder, strategy, protocol, seed, result, config, calibration,
-                                           alone, detectors))
+                                           alone, dict(model.detectors)))
         write_checksums(tmp)
         if calibration is not None:
             update_preprocessing(tmp, "abstention", calibration)
