@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from enrol_simulation import (  # noqa: E402
     AUDIO_MODELS,
+    BANK_FEATURES,
     HARM_ALLOWED,
     KS,
     TEMPLATE_FAMILIES,
@@ -63,7 +64,7 @@ def fold_folders(folds: Path) -> list[Path]:
     return sorted(p for p in folds.glob("seed*/speaker-*") if audio_model(p))
 
 
-def loso(folds: Path, root: Path) -> dict:
+def loso(folds: Path, root: Path, bank: str = "head") -> dict:
     """Per fold: the validation grids, each method's choice on validation (gated or not), its test accuracy."""
     from digitfusion.data.bundle import load_bundle
 
@@ -78,9 +79,9 @@ def loso(folds: Path, root: Path) -> dict:
         config = TrainConfig.load(folder / audio_model(folder) / "config.json")
         bundle = load_bundle(root, config.protocol, config.holdout, seed, params=front_end_params(config.features),
                              corpora=config.corpus)
-        val, test = (fold_embeddings(folder, corpus_clips(bundle[side])) for side in ("val", "test"))
-        others = {"training speakers": fold_embeddings(folder, subsample(corpus_clips(bundle["train"]), 4)),
-                  "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params))}
+        val, test = (fold_embeddings(folder, corpus_clips(bundle[side]), bank) for side in ("val", "test"))
+        others = {"training speakers": fold_embeddings(folder, subsample(corpus_clips(bundle["train"]), 4), bank),
+                  "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params), bank)}
         fsdd_val = ",".join(v for v in bundle.split.val_speaker.split(",") if v.startswith("fsdd.") or "." not in v)
         fold = {"val_speaker": fsdd_val, "model": test["model"], "grids": {}, "rows": {},
                 "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
@@ -333,13 +334,15 @@ def main() -> int:
     parser.add_argument("--out", default="bench/enrol_results.md")
     parser.add_argument("--skip-loso", action="store_true", help="only the exported model's checks")
     parser.add_argument("--skip-model", action="store_true", help="only the leave-one-speaker-out folds")
+    parser.add_argument("--bank-features", choices=BANK_FEATURES, default="head",
+                        help="what the folds' methods read: the encoder's features (as enrol), the front end's, both")
     parser.add_argument("--mnist-limit", type=int, default=None, help="first N MNIST test images (default: all)")
     args = parser.parse_args()
     root = require_data_root(None)
     command = "python bench/bench_enrol.py " + " ".join(sys.argv[1:])
     sections, folds, shipped, numbers = [], {}, None, {}
     if not args.skip_loso:
-        folds = loso(Path(args.folds), root)
+        folds = loso(Path(args.folds), root, args.bank_features)
         grid_name, shipped = shipped_choice(folds)
         best_row = grid_name if shipped.template_weight else (
             f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}")

@@ -95,8 +95,16 @@ def audio_model(fold: Path) -> str | None:
     return next((name for name in AUDIO_MODELS if (fold / name / "model.safetensors").is_file()), None)
 
 
-def fold_embeddings(fold: Path, side) -> dict:
+BANK_FEATURES = ("head", "front", "both")
+
+
+def fold_embeddings(fold: Path, side, bank: str = "head") -> dict:
     """A fold's model on clips (audio alone) -> embeddings [N, D], logits [N, 10], labels [N], takes [N].
+
+    `bank` says which features the enrolment methods read: "head" (the model's encoder features: what the graph's
+    `audio_embedding` gives `enrol`), "front" (the audio front end's own features, flattened: for audio-embed the
+    speech embedding's 9 x 96 windows) or "both" (the two, each L2-normalised, side by side): a bench question, not
+    (yet) a graph output.
 
     With an attention fusion in the fold (the demo's layout), its exported graph's torch module answers: the
     audio-only logits and `audio_embedding` that `predict --profile` uses. Else the fold's audio CNN: its encoder
@@ -122,10 +130,19 @@ def fold_embeddings(fold: Path, side) -> dict:
             logits = model.head(embeddings)
     from digitfusion.features.cepstra import cepstral_frames
 
-    return {"embeddings": embeddings.numpy(), "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
+    embeddings = bank_features(embeddings.numpy(), side.audio.reshape(len(side.audio), -1).numpy(), bank)
+    return {"embeddings": embeddings, "logits": logits.numpy(), "labels": side.audio_labels.numpy(),
             "takes": np.array([take_of(p) for p in side.audio_paths]),
             "sequences": [cepstral_frames(w) for w in side.waves],
             "model": "attention (fused)" if fused else audio_model(fold)}
+
+
+def bank_features(head: np.ndarray, front: np.ndarray, bank: str) -> np.ndarray:
+    """[N, Dh] encoder features and [N, Df] front-end features -> what the methods read (fold_embeddings)."""
+    if bank not in BANK_FEATURES:
+        raise ValueError(f"unknown bank features {bank!r} (choose from {', '.join(BANK_FEATURES)})")
+    unit = [x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8) for x in (head, front)]
+    return {"head": head, "front": unit[1], "both": np.concatenate(unit, axis=1)}[bank]
 
 
 def cost_matrix(queries: dict, owner: dict) -> np.ndarray:

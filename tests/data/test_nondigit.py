@@ -11,6 +11,15 @@ def test_halves_share_no_word_letter_or_voice():
         assert not set(table["threshold"]) & set(table["held-out"])
 
 
+def test_halves_share_no_accent_or_voice_variant():
+    def parts(half):
+        bases = {v.split("+")[0] for v in VOICES[half]} - {"en"}  # "en": espeak-ng's default accent, a variant's base
+        return bases, {v.split("+")[1] for v in VOICES[half] if "+" in v}
+
+    (threshold_bases, threshold_variants), (held_bases, held_variants) = parts("threshold"), parts("held-out")
+    assert not threshold_bases & held_bases and not threshold_variants & held_variants
+
+
 def test_the_training_part_shares_nothing_with_the_halves_and_no_digit_word():
     for table in (GLYPHS, WORDS, SYLLABLES, VOICES):
         for half in nondigit.HALVES:
