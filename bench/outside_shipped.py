@@ -1,0 +1,64 @@
+"""The outside protocol with the shipped model's own recipe, measured through `digitfusion predict`.
+
+`digitfusion demo --config outside` trains the fusion study (every strategy over the log-mel audio CNN); the shipped
+model fuses other encoders (export/pretrained.RECIPE: the head over the pretrained speech embedding). This script
+trains that recipe's fusion with each outside speech corpus held out together with the optdigits writers, exports it,
+and reads the held-out side once through `predict` (bench/bench_predict_path.py), for each seed:
+
+    python bench/outside_shipped.py --seeds 0,1,2 --out runs/outside-shipped     # ~15 min per corpus and seed
+    python bench/outside_shipped.py --dry-run                                   # the commands only
+
+A model already trained with the same config is reused (`digitfusion train` checks the config hash).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from digitfusion.data.mixtures import OUTSIDE_VOICES, OUTSIDE_WRITERS, PEOPLE_CORPORA, PEOPLE_IMAGES
+from digitfusion.export.pretrained import RECIPE, recipe_encoders, recipe_fusion
+from digitfusion.models.registry import DEFAULT_ENCODERS
+
+SHORT = {"speech-commands": "sc", "accented-numbers": "accented", "outside-voices": "voices"}
+
+
+def commands(corpus: str, seed: int, out: Path) -> list[list[str]]:
+    """Train, export and measure one held-out corpus at one seed (the recipe's size, fusion and encoders)."""
+    holdout, fusion = f"{corpus}+{OUTSIDE_WRITERS}", recipe_fusion()
+    folder, short = out / f"seed{seed}", SHORT.get(corpus, corpus)
+    data = ["--corpus", ",".join(PEOPLE_CORPORA), "--images", ",".join(PEOPLE_IMAGES), "--seed", str(seed)]
+    encoders = [arg for modality, name in recipe_encoders().items() if name != DEFAULT_ENCODERS[modality]
+                for arg in (f"--{modality}-encoder", name)]
+    model = folder / f"model-{short}"
+    return [
+        ["digitfusion", "train", "--model", fusion, *encoders, "--split", "leave-corpus-out", "--holdout", holdout,
+         *data, "--size", RECIPE["size"], "--out", str(folder)],
+        ["digitfusion", "export", "--run", str(folder), "--split", f"leave-corpus-out-{holdout}", "--fusion", fusion,
+         "--seed", str(seed), "--out", str(model)],
+        [sys.executable, "bench/bench_predict_path.py", "--model", str(model), "--protocol",
+         f"leave-corpus-out:{holdout}", *data, "--out", str(folder / f"predict-{short}.md")],
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    parser.add_argument("--corpora", default=",".join(OUTSIDE_VOICES), help="outside speech corpora to hold out")
+    parser.add_argument("--out", default="runs/outside-shipped")
+    parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
+    args = parser.parse_args()
+    for seed in (int(s) for s in args.seeds.split(",")):
+        for corpus in args.corpora.split(","):
+            for command in commands(corpus, seed, Path(args.out)):
+                print("$", shlex.join(command), flush=True)
+                if not args.dry_run:
+                    subprocess.run(command, check=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
