@@ -8,7 +8,8 @@ and reads the held-out side once through `predict` (bench/bench_predict_path.py)
     python bench/outside_shipped.py --seeds 0,1,2 --out runs/outside-shipped     # ~15 min per corpus and seed
     python bench/outside_shipped.py --dry-run                                   # the commands only
 
-A model already trained with the same config is reused (`digitfusion train` checks the config hash).
+The encoders already trained with the same config are reused (`digitfusion train` checks their config hash);
+the fusion is trained again, as `train` always does for the model it is asked for.
 """
 
 from __future__ import annotations
