@@ -1,14 +1,19 @@
 """Enrolment bench: simulated enrolment on voices the model never heard, the methods table, the targets table.
 
-    python bench/bench_enrol.py --folds runs/enrol --skip-model --out bench/enrol_results.md   # the folds
+    python bench/bench_enrol.py --folds runs/enrol --skip-model --nested --out bench/enrol_results.md   # the folds
     python bench/bench_enrol.py --skip-loso --out bench/enrol_shipped.md     # no harm + wall time, shipped model
 
 1. FSDD leave-one-speaker-out: every fold model found under `--folds DIR` (`DIR/seed*/speaker-S/audio-embed` or
    `audio-cnn`, with `attention` beside it when the fold has a fusion: then its exported graph's audio embedding is
    used) embeds the fold's held-out test speaker, its validation speaker and other people (enrol_simulation.py).
    Each method's setting (weight, temperature, centring, gate) is chosen on the fold's VALIDATION speaker: best
-   own-voice accuracy among the settings that do not harm other people; then scored once on its test speaker. The
-   shipped method is chosen on the validation speakers pooled over folds.
+   own-voice accuracy among the settings that do not harm other people; then scored once on its test speaker. One
+   setting for every fold is chosen on the validation speakers pooled over folds.
+   `--nested` (what `enrol` ships, since stop 31): the validation speaker is the same person in five folds of six,
+   and his own voice is read at 99.5 % whatever the setting, so that side can hardly choose. The folds' held-out
+   speakers can, in turn: each fold's setting is chosen by the same rule on the other five folds' held-out
+   speakers (each enrolled under the fold model that never heard them) and read once on its own (the nested row,
+   the measure); the shipped setting is that rule on all six pooled.
    Templates (the person's recordings matched by DTW, over the gated ridge or alone) are scored the same way,
    with DTW cost matrices computed once per fold.
 2. No-harm: the exported model (`--model`, default the shipped one) answers the FSDD official test (audio) and
@@ -64,8 +69,9 @@ def fold_folders(folds: Path) -> list[Path]:
     return sorted(p for p in folds.glob("seed*/speaker-*") if audio_model(p))
 
 
-def loso(folds: Path, root: Path, bank: str = "head") -> dict:
-    """Per fold: the validation grids, each method's choice on validation (gated or not), its test accuracy."""
+def loso(folds: Path, root: Path, bank: str = "head", nested: bool = False) -> dict:
+    """Per fold: the validation grids, each method's choice on validation (gated or not), its test accuracy;
+    with `nested`, the shippable methods' grids on the test speaker too (NESTED_ROW chooses from the other folds')."""
     from digitfusion.data.bundle import load_bundle
 
     result = {}
@@ -94,6 +100,8 @@ def loso(folds: Path, root: Path, bank: str = "head") -> dict:
         for family, parts in TEMPLATE_FAMILIES.items():
             fold["grids"][TEMPLATE_METHODS[family]] = template_grid(val, others, val_costs, other_costs, parts)
         test_costs = cost_matrix(test, test)
+        if nested:
+            fold["test grids"] = shippable_grids(test, others, test_costs)
         for row, (method, gate, own_only) in ROWS.items():
             params = choose([fold["grids"][method]], list(others), gate, own_only)
             own, harm = summary(fold["grids"][method][params], list(others))
@@ -124,13 +132,27 @@ SHIPPED_ROW = "the shipped setting (one setting for every fold, chosen on the va
 SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"], TEMPLATE_METHODS["voice-gated ridge"])
 
 
-def shipped_choice(folds: dict) -> tuple[str, MethodParams]:
-    """The method (its grid's name) and setting with the best own-voice validation accuracy pooled over folds,
-    among those that harm no set of other people (test speakers unused)."""
+NESTED_ROW = "nested: each fold's setting chosen on the other five folds' test speakers (its own unused)"
+
+
+def shippable_grids(own: dict, others: dict[str, dict], own_costs: np.ndarray) -> dict:
+    """The SHIPPABLE methods' grids of one person (`own`, with their DTW cost matrix) against the other sets."""
+    other_costs = {name: cost_matrix(data, own) for name, data in others.items()}
+    grids = {method: grid(own, others, method) for method in METHODS}
+    for family, name in TEMPLATE_METHODS.items():
+        if name in SHIPPABLE:
+            grids[name] = template_grid(own, others, own_costs, other_costs, TEMPLATE_FAMILIES[family])
+    return grids
+
+
+def shipped_choice(folds: dict, grids_key: str = "grids") -> tuple[str, MethodParams]:
+    """The method (its grid's name) and setting with the best own-voice accuracy pooled over folds, among those
+    that harm no set of other people: on the validation speakers (test speakers unused), or with `grids_key`
+    "test grids" on the folds' test speakers (NESTED_ROW: the folds given are the other five)."""
     others = list(next(iter(folds.values()))["others_baseline"])
     best, best_key = None, None
     for method in SHIPPABLE:
-        grids = [f["grids"][method] for f in folds.values()]
+        grids = [f[grids_key][method] for f in folds.values()]
         params = choose(grids, others, gate=True)
         own, harm = np.mean([summary(g[params], others) for g in grids], axis=0)
         key = (harm >= -HARM_ALLOWED, own, harm)
@@ -155,7 +177,7 @@ def methods_table(folds: dict) -> str:
             "|---|" + "---|" * (len(KS) + 2)]
     base = [np.mean([folds[s]["rows"]["ridge, gated"]["test"][k]["baseline"] for s in speakers]) for k in KS]
     rows.append("| no enrolment (baseline) | " + " | ".join(f"{100 * b:.2f}" for b in base) + " | — | — |")
-    for row in (*ROWS, SHIPPED_ROW):
+    for row in (*ROWS, SHIPPED_ROW, *([NESTED_ROW] if NESTED_ROW in folds[speakers[0]]["rows"] else [])):
         cells = [np.mean([folds[s]["rows"][row]["test"][k]["enrolled"] for s in speakers]) for k in KS]
         own, harm = np.mean([folds[s]["rows"][row]["validation"] for s in speakers], axis=0)
         chosen = "; ".join(f"{s} {describe_params(folds[s]['rows'][row]['chosen'])}" for s in speakers)
@@ -174,6 +196,20 @@ def per_fold_table(folds: dict, row: str) -> str:
         rows.append(f"| {s} | {folds[s]['val_speaker']} | {folds[s]['model']} | {100 * test[1]['baseline']:.1f} | "
                     + " | ".join(f"{100 * test[k]['enrolled']:.1f}" for k in KS) + f" | {others} |")
     return "\n".join(rows)
+
+
+def nested_rows(folds: dict) -> None:
+    """NESTED_ROW of every fold: the setting chosen, by the shipped rule, on the other folds' test speakers (each
+    enrolled under the fold model that never heard them), then read once on this fold's test speaker. Its
+    "validation" cell is what the choice saw (the other folds' pooled own voice / worst harm)."""
+    for speaker, fold in folds.items():
+        rest = {s: f for s, f in folds.items() if s != speaker}
+        method, params = shipped_choice(rest, "test grids")
+        seen = np.mean([summary(f["test grids"][method][params], list(f["others_baseline"])) for f in rest.values()],
+                       axis=0)
+        test, test_costs = fold["test side"]
+        fold["rows"][NESTED_ROW] = {"chosen": params, "validation": tuple(seen),
+                                    "test": tested(test, params, test_costs)}
 
 
 # ----------------------------------------------------------------------------- through the exported model
@@ -336,16 +372,21 @@ def main() -> int:
     parser.add_argument("--skip-model", action="store_true", help="only the leave-one-speaker-out folds")
     parser.add_argument("--bank-features", choices=BANK_FEATURES, default="head",
                         help="what the folds' methods read: the encoder's features (as enrol), the front end's, both")
+    parser.add_argument("--nested", action="store_true",
+                        help="also choose each fold's setting on the other folds' test speakers (twice the time)")
     parser.add_argument("--mnist-limit", type=int, default=None, help="first N MNIST test images (default: all)")
     args = parser.parse_args()
     root = require_data_root(None)
     command = "python bench/bench_enrol.py " + " ".join(sys.argv[1:])
     sections, folds, shipped, numbers = [], {}, None, {}
     if not args.skip_loso:
-        folds = loso(Path(args.folds), root, args.bank_features)
+        folds = loso(Path(args.folds), root, args.bank_features, args.nested)
         grid_name, shipped = shipped_choice(folds)
         best_row = grid_name if shipped.template_weight else (
             f"{shipped.name}, {'gated' if shipped.gate is not None else 'no gate'}")
+        if args.nested:
+            nested_rows(folds)
+            pooled = shipped_choice(folds, "test grids")[1]
         for fold in folds.values():  # the one pooled setting on every test speaker, read once
             test, test_costs = fold.pop("test side")
             validation = summary(fold["grids"][grid_name][shipped], list(fold["others_baseline"]))
@@ -355,7 +396,12 @@ def main() -> int:
                      "audio-only accuracy %)", methods_table(folds)),
                     (f"Per fold, {best_row} (per-fold choice on validation)", per_fold_table(folds, best_row)),
                     ("Per fold, the shipped setting", per_fold_table(folds, SHIPPED_ROW)),
-                    ("Shipped (chosen on the validation speakers pooled)", f"`{shipped}`")]
+                    ("Chosen on the validation speakers pooled", f"`{shipped}`")]
+        if args.nested:  # the rule `enrol` ships: every fold's held-out speaker pooled; the nested row measures it
+            shipped = pooled
+            sections += [("Per fold, nested", per_fold_table(folds, NESTED_ROW)),
+                         ("Shipped (chosen on every fold's held-out speaker pooled; measured by the nested row)",
+                          f"`{shipped}`")]
     model = Path(args.model)
     if not args.skip_model:
         with tempfile.TemporaryDirectory() as tmp:

@@ -144,6 +144,21 @@ def test_voiced_seconds_tells_pitched_sound_from_noise(pitch):
     assert seconds[1] < 0.03 and seconds[2] < 0.05 and seconds[3] == 0.0, seconds
 
 
+def test_the_voice_band_filter_is_scipy_s_without_importing_it():
+    """predict must not import scipy.signal (0.65 s at start): the written-out design and the FFT convolution with
+    its impulse response equal scipy's butter and sosfilt."""
+    from scipy.signal import butter, sosfilt
+
+    from digitfusion.decision import VOICE_BAND_HZ, voice_band, voice_band_filter
+
+    design = butter(4, VOICE_BAND_HZ, btype="bandpass", fs=8000, output="sos")
+    np.testing.assert_allclose(voice_band_filter(8000), design, rtol=0, atol=1e-15)
+    clips = np.random.default_rng(0).normal(size=(3, 8000))
+    np.testing.assert_allclose(voice_band(clips, 8000), sosfilt(design, clips, axis=1), rtol=0, atol=1e-10)
+    other = butter(4, VOICE_BAND_HZ, btype="bandpass", fs=16000, output="sos")  # a rate not written out: designed
+    np.testing.assert_allclose(voice_band(clips, 16000), sosfilt(other, clips, axis=1), rtol=0, atol=1e-10)
+
+
 def test_an_embedding_far_from_every_digit_is_unsure_but_keeps_its_guess():
     from digitfusion.evaluation.typicality import class_statistics
 
