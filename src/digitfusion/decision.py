@@ -30,7 +30,8 @@ PITCH_HZ = (60.0, 400.0)  # the pitch range searched (adult and child voices)
 VOICE_BAND_HZ = (150.0, 900.0)  # F0 and first harmonics: white noise keeps a fifth of its power there,
 # brown noise and hum lose most of theirs
 # scipy.signal.butter(4, VOICE_BAND_HZ, btype="bandpass", fs=rate, output="sos") at the clips' rate, written out:
-# importing scipy.signal costs every `predict` 0.65 s at start, more than half a batch of 100 clips (a test compares)
+# importing scipy.signal costs `predict` 0.65 s at start where nothing else needs it (images, 8 kHz recordings;
+# other rates are resampled with it), nearly half of a batch of 100 clips (a test compares)
 VOICE_BAND_SOS = {8000: ((0.003869518318520654, 0.007739036637041308, 0.003869518318520654, 1.0, -1.2110862942242622,
                           0.4136698614660992),
                          (1.0, 2.0, 1.0, 1.0, -1.3079329762165806, 0.6952129583031643),
@@ -94,8 +95,8 @@ def voice_band_impulse(sample_rate: int) -> np.ndarray:
 
 
 def voice_band(clips: np.ndarray, sample_rate: int) -> np.ndarray:
-    """The clips [B, N] through the band-pass, from rest: equal to sosfilt (within 1e-12) by convolving with its
-    impulse response in the frequency domain (numpy's FFT)."""
+    """The clips [B, N] through the band-pass, from rest: sosfilt's output (within 1e-10, a test compares) by
+    convolving with its impulse response in the frequency domain (numpy's FFT)."""
     impulse = voice_band_impulse(sample_rate)
     size = 1 << int(np.ceil(np.log2(clips.shape[1] + len(impulse) - 1)))
     spectrum = np.fft.rfft(clips, size, axis=1) * np.fft.rfft(impulse, size)
