@@ -16,8 +16,6 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pooch
-
 from digitfusion.errors import DigitfusionError
 from digitfusion.paths import ENV_DATA
 
@@ -43,6 +41,7 @@ def content_digest(root: Path, paths: Iterable[Path]) -> str:
 def download(url: str, known_hash: str | None, target: Path, progress: bool = True) -> Path:
     """`url` -> `target` (pooch: temporary file, hash check, then rename). `known_hash` is "sha256-hex" or
     "md5:hex"; a present file with that hash is kept. Raises a one-line DigitfusionError on any failure."""
+    import pooch  # here, not at the top: every CLI start reads the corpus registry, which imports this module
     import requests
 
     pooch.get_logger().setLevel(logging.INFO if progress else logging.ERROR)  # its "Downloading ..." line
