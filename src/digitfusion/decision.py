@@ -24,6 +24,8 @@ import numpy as np
 
 NO_SPEECH, NOT_A_DIGIT, DISAGREE, LOW_CONFIDENCE = "no speech", "not a digit", "modalities disagree", "low confidence"
 DETECTOR_OUTPUT = "{}_detector_logits"  # the graph output of a modality's outlier detector (export/graph.py)
+# the scores an outlier detector can be judged by (detector_score), each with what the model card calls it
+DETECTOR_SCORES = {"energy": "energy, the logsumexp of its logits", "msp": "its largest probability"}
 UNCALIBRATED = "the model folder has no abstention calibration (export it again)"
 VOICED_CORRELATION = 0.6  # default frame test; the calibration chooses its own on validation (cal["voicing"])
 PITCH_HZ = (60.0, 400.0)  # the pitch range searched (adult and child voices)
@@ -68,7 +70,6 @@ def voiced_seconds(clips: np.ndarray, sample_rate: int = 8000, correlation: floa
                            for i in range(0, len(clips), chunk)])
 
 
-@lru_cache(maxsize=4)
 def voice_band_filter(sample_rate: int) -> np.ndarray:
     """The 4th-order Butterworth band-pass of VOICE_BAND_HZ as second-order sections [4, 6] (b0 b1 b2 a0 a1 a2)."""
     if sample_rate in VOICE_BAND_SOS:

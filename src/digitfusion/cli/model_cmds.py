@@ -103,12 +103,14 @@ def run_export(args: argparse.Namespace) -> int:
 
 def parse_detectors(given: list[str]) -> dict[str, Path]:
     """--detector MODALITY=DIR options -> {modality: run folder} (checked: known modality, each once)."""
+    from digitfusion.models.registry import MODALITIES
+
     detectors: dict[str, Path] = {}
     for item in given:
         modality, sep, folder = item.partition("=")
         if not sep or not folder:
             raise DigitfusionError(f"--detector {item}", "expected MODALITY=DIR, e.g. image=runs/x/seed0/image-cnn")
-        if modality not in ("image", "audio"):
+        if modality not in MODALITIES:
             raise DigitfusionError(f"--detector {item}", f"unknown modality {modality!r} (image or audio)")
         if modality in detectors:
             raise DigitfusionError(f"--detector {item}", f"a second {modality} detector (one per modality)")

@@ -31,6 +31,7 @@ import numpy as np
 from digitfusion.data import nondigit
 from digitfusion.decision import (
     DETECTOR_OUTPUT,
+    DETECTOR_SCORES,
     calibrated,
     decide,
     detector_output,
@@ -54,7 +55,6 @@ TEMPERATURES = np.exp(np.linspace(np.log(0.05), np.log(20.0), 241))
 PAIR_DRAWS = 5  # 500 validation images x 5 recordings each on the shared data root (5,000-image MNIST subset)
 CASES = {"both": (True, True), "image only": (True, False), "audio only": (False, True)}
 TYPICAL_QUANTILES = (1.0, 0.999, 0.998, 0.997, 0.996, 0.995)  # 1.0: the test flags nothing
-DETECTOR_SCORES = ("energy", "msp")  # decision.detector_score
 ALONE = (("image", "image only"), ("audio", "audio only"))
 
 
@@ -268,13 +268,13 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
     typical = cal["typical"][kind]
     distances = mahalanobis(out_val[typicality_output(cal, kind)], typical)
     detector = typical.get("detector")
+    scores = {s: detector_score(out_val[detector["output"]], s) for s in DETECTOR_SCORES} if detector else {}
     best = None
     for quantile, detector_quantile, score in _candidates(detector is not None):
         chosen = {**typical, "threshold": None if quantile >= 1 else float(np.quantile(distances, quantile))}
         if detector:
-            scores = detector_score(out_val[detector["output"]], score)
-            chosen["detector"] = {**detector, "score": score, "quantile": detector_quantile, "threshold": None
-                                  if detector_quantile >= 1 else float(np.quantile(scores, 1 - detector_quantile))}
+            chosen["detector"] = {**detector, "score": score, "quantile": detector_quantile, "threshold": None if
+                                  detector_quantile >= 1 else float(np.quantile(scores[score], 1 - detector_quantile))}
         trial = {**cal, "unsure": dict(cal["unsure"]), "typical": {**cal["typical"], kind: chosen}}
         trial["unsure"][kind] = _head_threshold(kind, trial, out_val, val.labels)
         status, digit, conf = verdicts(out_val, val, trial)
@@ -289,10 +289,11 @@ def _typical_threshold(kind: str, case: str, cal: dict, out_val: dict, val: Batc
 
 def _candidates(with_detector: bool) -> list[tuple[float, float, str]]:
     """(distance quantile, detector quantile, detector score) to try, those flagging less validation first."""
+    first = next(iter(DETECTOR_SCORES))
     if not with_detector:
-        return [(q, 1.0, DETECTOR_SCORES[0]) for q in TYPICAL_QUANTILES]
+        return [(q, 1.0, first) for q in TYPICAL_QUANTILES]
     grid = [(q, d, score) for q in TYPICAL_QUANTILES for d in TYPICAL_QUANTILES for score in DETECTOR_SCORES
-            if d < 1 or score == DETECTOR_SCORES[0]]  # an unused detector has no score to choose
+            if d < 1 or score == first]  # an unused detector has no score to choose
     return sorted(grid, key=lambda c: (2 - c[0] - c[1], -c[0]))
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from digitfusion.data.bundle import load_bundle
+from digitfusion.decision import DETECTOR_SCORES
 from digitfusion.errors import DigitfusionError
 from digitfusion.export.graph import Detector, ExportedModel, export_onnx
 from digitfusion.export.runtime import CARD, CHECKSUMS, MODEL, PREPROCESSING, ExportedRunner, sha256
@@ -27,7 +28,6 @@ from digitfusion.training.config import TrainConfig, front_end_params
 from digitfusion.training.recipe import image_split
 
 PARITY_TOLERANCE = 1e-4
-SCORE_NAMES = {"energy": "energy, the logsumexp of its logits", "msp": "its largest probability"}
 
 
 def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict[str, Path] | None = None
@@ -139,7 +139,7 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
         config = found.config
         chosen = ((calibration or {}).get("typical", {}).get(modality) or {}).get("detector") or {}
         test = ("not used (no calibration chose a threshold for it)" if chosen.get("threshold") is None else
-                f"an input it scores below {chosen['threshold']:.4g} ({SCORE_NAMES[chosen['score']]}; "
+                f"an input it scores below {chosen['threshold']:.4g} ({DETECTOR_SCORES[chosen['score']]}; "
                 f"{100 * (1 - chosen['quantile']):.1f} % of the validation items score lower) is \"not a digit\"")
         lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
                      f"with outlier exposure (weight {config.outlier_exposure:g}); it never answers, it only flags: "

@@ -21,11 +21,11 @@ from torch import nn
 
 from digitfusion.decision import DETECTOR_OUTPUT
 from digitfusion.features.audio import LogMel
+from digitfusion.models.registry import MODALITIES
 
 INPUTS = ("image", "wave", "image_present", "audio_present")
 OUTPUTS = ("fused_logits", "weights", "image_logits", "audio_logits", "image_embedding", "audio_embedding",
            "image_head_embedding", "audio_head_embedding")
-MODALITIES = ("image", "audio")
 
 
 def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn.Module:
