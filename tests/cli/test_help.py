@@ -50,3 +50,14 @@ def test_training_commands_take_the_device_options():
     for path in ("train", "demo", "unimodal"):
         flags = {s for a in options(COMMANDS[path]) for s in a.option_strings}
         assert {"--accelerator", "--devices", "--num-nodes", "--precision", "--logger"} <= flags, path
+
+
+def test_building_the_parser_reads_no_corpus():
+    """Every command (predict too) builds the whole parser: it must not pay for importing the corpora and splits."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from digitfusion.cli import build_parser; build_parser(); print(sorted(m for m in "
+            "sys.modules if m.startswith(('digitfusion.data.corpora', 'digitfusion.data.splits'))))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 
-from digitfusion.data.splits import PROTOCOLS
+from digitfusion.data.protocols import PROTOCOLS
 from digitfusion.errors import DigitfusionError
 
 ACCELERATORS = ("auto", "cpu", "gpu")

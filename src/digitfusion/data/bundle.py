@@ -20,7 +20,8 @@ from digitfusion.data.clips import CorpusClips
 from digitfusion.data.corpora import list_recordings, parse_corpora
 from digitfusion.data.images import get_source, parse_sources
 from digitfusion.data.pairs import fixed_pairs, split_images
-from digitfusion.data.splits import SIDES, Split, holdout_parts, make_split
+from digitfusion.data.protocols import holdout_parts
+from digitfusion.data.splits import SIDES, Split, make_split
 from digitfusion.features.cache import load_features
 from digitfusion.features.image import normalise
 from digitfusion.features.mel import LogMelParams

@@ -29,9 +29,9 @@ import numpy as np
 
 from digitfusion.atomic import write_text
 from digitfusion.data.corpora import Recording, get_corpus
+from digitfusion.data.protocols import PROTOCOLS
 from digitfusion.errors import DigitfusionError
 
-PROTOCOLS = ("random", "official", "speaker", "speaker-kfold:K", "leave-corpus-out")
 SIDES = ("train", "val", "test")
 
 
@@ -89,16 +89,6 @@ def parse_protocol(protocol: str) -> tuple[str, int | None]:
     if protocol not in PROTOCOLS:
         raise DigitfusionError(protocol, f"unknown split protocol (choose from {', '.join(PROTOCOLS)})")
     return protocol, None
-
-
-def holdout_parts(holdout: str | None, images) -> tuple[str | None, str | None]:
-    """A leave-corpus-out holdout -> (speech corpus or None, image source or None): `a+b` names one of each."""
-    parts = [p for p in (holdout or "").split("+") if p]
-    image = [p for p in parts if p in images]
-    speech = [p for p in parts if p not in images]
-    if len(image) > 1 or len(speech) > 1:
-        raise DigitfusionError(holdout, "holds out at most one speech corpus and one image source (a+b)")
-    return (speech[0] if speech else None), (image[0] if image else None)
 
 
 def make_split(recordings: list[Recording], protocol: str, holdout: str | None = None, seed: int = 0,

@@ -25,10 +25,10 @@ from digitfusion.atomic import write_text
 from digitfusion.enrol.methods import N_CLASSES, Bank, MethodParams, adapt, template_distances, uses_templates
 from digitfusion.features.cepstra import N_CEPSTRA, cepstral_frames
 from digitfusion.features.mel import LogMelParams
+from digitfusion.models.registry import MODALITIES
 
 FORMAT, VERSION = "digitfusion-profile", 3
 READABLE_VERSIONS = (1, 2, 3)
-MODALITIES = ("image", "audio")
 EMBEDDINGS = {m: f"{m}_embedding" for m in MODALITIES}  # the exported graph's outputs
 MAX_PROFILE_BYTES = 1 << 20  # a real profile is a few kB; anything near this is not one
 

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digitfusion.data.splits import holdout_parts
+from digitfusion.data.protocols import holdout_parts
 from digitfusion.errors import DigitfusionError
 from digitfusion.models.registry import DEFAULT_ENCODERS, ENCODERS, MODALITIES, fusion
 from digitfusion.training.config import TrainConfig
