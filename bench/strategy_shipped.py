@@ -2,13 +2,16 @@
 
 The outside protocol's choice (docs/results.md, "The strategy users get, chosen on validation") scored the fusion
 study, whose audio encoder is the log-mel CNN. The shipped model fuses the head over the pretrained speech embedding
-(export/pretrained.RECIPE). This script trains each intermediate fusion over the recipe's encoders, on the recipe's
-own split and corpora (official, every corpus, seed 0; `digitfusion train` reuses the encoders by config hash),
-and scores it on the validation pairs under what users face (evaluation/evaluate.USER_CONDITIONS), with
-evaluation/selection.py's rule: the best mean over the conditions. Early fusion reads the log-mel pair itself (no
-encoders to share) and the late rules are not exportable: neither is scored. The test side is not read.
+(export/pretrained.RECIPE). Given trained concat runs of that recipe (the shipped one, or the outside protocol's
+from bench/outside_shipped.py), this script trains each other intermediate fusion on the same split, corpora and
+seed (`digitfusion train` reuses the encoders by config hash) and scores every one on that split's validation pairs
+under what users face (evaluation/evaluate.USER_CONDITIONS), with evaluation/selection.py's rule: the best mean over
+the conditions and the runs given. Early fusion reads the log-mel pair itself (no encoders to share) and the late
+rules are not exportable: neither is scored. The test side is not read.
 
-    python bench/strategy_shipped.py --run runs/shipped --out runs/strategy-shipped.md      # ~3 min a fusion
+    python bench/strategy_shipped.py --fused runs/shipped/seed0/official/concat --out runs/strategy-shipped
+    python bench/strategy_shipped.py --fused runs/outsideE0/seed0/leave-corpus-out-speech-commands+optdigits/concat \
+        --fused ... --out runs/strategy-outside                            # ~8 min of training a run
 """
 
 from __future__ import annotations
@@ -24,71 +27,75 @@ from digitfusion.atomic import write_text
 from digitfusion.data.bundle import load_bundle
 from digitfusion.evaluation.evaluate import USER_CONDITIONS, validation_table
 from digitfusion.evaluation.selection import choose_strategy, validation_means
-from digitfusion.export.pretrained import RECIPE, recipe_encoders
+from digitfusion.export.pretrained import RECIPE
 from digitfusion.features.pca import PCAImages
-from digitfusion.models.registry import DEFAULT_ENCODERS, fusions
+from digitfusion.models.registry import fusions
 from digitfusion.paths import require_data_root
 from digitfusion.training.checkpoint import load_run
-from digitfusion.training.config import front_end_params
+from digitfusion.training.config import TrainConfig, front_end_params
 
 
 def strategies() -> list[str]:
     return [spec.name for spec in fusions(family="intermediate")]
 
 
-def train_command(name: str, run: Path) -> list[str]:
-    """The recipe's fusion command with another strategy (outside_shipped.py's, on the official split)."""
-    encoders = [arg for modality, encoder in recipe_encoders().items() if encoder != DEFAULT_ENCODERS[modality]
-                for arg in (f"--{modality}-encoder", encoder)]
-    return ["digitfusion", "train", "--model", name, *encoders, "--split", RECIPE["protocol"], "--corpus",
-            ",".join(RECIPE["corpora"]), "--images", ",".join(RECIPE["images"]), "--seed", str(RECIPE["seed"]),
-            "--size", RECIPE["size"], "--out", str(run)]
+def train_command(name: str, config: TrainConfig, root: Path) -> list[str]:
+    """`config`'s fusion command (the recipe's size and encoders) with another strategy, into the same run root."""
+    encoders = [arg for modality, encoder in config.encoders.items() for arg in (f"--{modality}-encoder", encoder)]
+    holdout = ["--holdout", config.holdout] if config.holdout else []
+    return ["digitfusion", "train", "--model", name, *encoders, "--split", config.protocol, *holdout, "--corpus",
+            ",".join(config.corpus), "--images", ",".join(config.images), "--seed", str(config.seed),
+            "--size", RECIPE["size"], "--out", str(root)]
 
 
-def scores(root: Path, run: Path) -> dict:
-    """{condition: {strategy: scores}} on the validation pairs, every fusion over the recipe's encoders."""
-    folder = run / f"seed{RECIPE['seed']}" / RECIPE["protocol"]
-    encoders = recipe_encoders()
-    audio, audio_config = load_run(folder / encoders["audio"])
-    bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], RECIPE["seed"],
-                         params=front_end_params(audio_config.features), corpora=RECIPE["corpora"],
-                         images=RECIPE["images"])
+def scores(root: Path, fused: Path) -> dict:
+    """{condition: {strategy: scores}} on the validation pairs of `fused`'s split, every intermediate fusion beside
+    it over the same encoders (the fused config's init_from)."""
+    config = TrainConfig.load(fused / "config.json")
+    audio, audio_config = load_run(Path(config.init_from["audio"]))
+    bundle = load_bundle(root, config.protocol, config.holdout, config.seed,
+                         params=front_end_params(audio_config.features), corpora=config.corpus, images=config.images)
     # the unimodal rows' keys (evaluation/strategies.py): "audio-cnn" is the audio model, here the recipe's
-    models = {"image-cnn": load_run(run / f"seed{RECIPE['seed']}" / encoders["image"])[0], "audio-cnn": audio}
-    models.update({name: load_run(folder / name)[0] for name in strategies()})
+    models = {"image-cnn": load_run(Path(config.init_from["image"]))[0], "audio-cnn": audio}
+    models.update({name: load_run(fused.parent / name)[0] for name in strategies()})
     pca = PCAImages().fit(bundle["train"].images)
-    return validation_table(models, {}, bundle, RECIPE["seed"], pca, None)
+    return validation_table(models, {}, bundle, config.seed, pca, None)
 
 
-def markdown(results: dict) -> str:
-    table = validation_means([{"results": {"validation": results}}])
-    chosen = choose_strategy([{"results": {"validation": results}}])
+def markdown(entries: list[dict]) -> str:
+    table = validation_means(entries)
+    chosen = choose_strategy(entries)
     conditions = [c.name for c in USER_CONDITIONS]
     lines = ["| strategy | " + " | ".join(conditions) + " | mean |", "|---" * (len(conditions) + 2) + "|"]
     for name, row in table.items():
         label = f"**{name}**" if name == chosen else name
         lines.append(f"| {label} | " + " | ".join(f"{100 * row[c]:.2f}" for c in conditions)
                      + f" | {100 * row['mean']:.2f} |")
-    return "\n".join(lines) + f"\n\nchosen: {chosen}\n"
+    return "\n".join(lines) + f"\n\nmean of {len(entries)} run(s); chosen: {chosen}\n"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, default=Path("runs/shipped"), help="the recipe's run folder")
-    parser.add_argument("--out", type=Path, default=Path("runs/strategy-shipped.md"))
+    parser.add_argument("--fused", type=Path, action="append", help="a trained concat run of the recipe (repeatable; "
+                        "default: runs/shipped/seed0/official/concat)")
+    parser.add_argument("--out", type=Path, default=Path("runs/strategy-shipped"), help="folder for the tables")
     parser.add_argument("--data", default=None)
-    parser.add_argument("--skip-training", action="store_true", help="score the fusions already trained")
     args = parser.parse_args()
     root = require_data_root(args.data)
-    if not args.skip_training:
+    entries = []
+    for fused in args.fused or [Path("runs/shipped/seed0/official/concat")]:
+        config = TrainConfig.load(fused / "config.json")
         for name in strategies():
-            command = train_command(name, args.run)
-            print("$", shlex.join(command), flush=True)
-            subprocess.run(command, check=True)
-    results = scores(root, args.run)
-    text = markdown(results)
-    write_text(args.out, text)
-    write_text(args.out.with_suffix(".json"), json.dumps(results, indent=1) + "\n")
+            if not (fused.parent / name / "summary.json").is_file():  # `train` would train it again: only if absent
+                command = train_command(name, config, fused.parents[2])
+                print("$", shlex.join(command), flush=True)
+                subprocess.run(command, check=True)
+        results = scores(root, fused)
+        write_text(args.out / f"{fused.parent.name}-seed{config.seed}.json", json.dumps(results, indent=1) + "\n")
+        entries.append({"results": {"validation": results}})
+        print(fused, "\n" + markdown(entries[-1:]), flush=True)
+    text = markdown(entries)
+    write_text(args.out / "table.md", text)
     print(text)
     return 0
 

@@ -1,6 +1,8 @@
 """Every command's --help: each option explained with its default, and one example at the end."""
 
 import argparse
+import subprocess
+import sys
 
 import pytest
 
@@ -54,9 +56,6 @@ def test_training_commands_take_the_device_options():
 
 def test_building_the_parser_reads_no_corpus():
     """Every command (predict too) builds the whole parser: it must not pay for importing the corpora and splits."""
-    import subprocess
-    import sys
-
     code = ("import sys; from digitfusion.cli import build_parser; build_parser(); print(sorted(m for m in "
             "sys.modules if m.startswith(('digitfusion.data.corpora', 'digitfusion.data.splits'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
