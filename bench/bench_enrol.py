@@ -89,19 +89,15 @@ def loso(folds: Path, root: Path, bank: str = "head", nested: bool = False) -> d
         others = {"training speakers": fold_embeddings(folder, subsample(corpus_clips(bundle["train"]), 4), bank),
                   "speech-commands": fold_embeddings(folder, speech_commands(root, bundle.params), bank)}
         fsdd_val = ",".join(v for v in bundle.split.val_speaker.split(",") if v.startswith("fsdd.") or "." not in v)
-        fold = {"val_speaker": fsdd_val, "model": test["model"], "grids": {}, "rows": {},
-                "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
-        for method in METHODS:
-            fold["grids"][method] = grid(val, others, method)
         # Templates: DTW costs between the validation speaker's clips, from other people's to them, and between
         # the test speaker's clips (each trial's templates are columns of these).
-        val_costs = cost_matrix(val, val)
-        other_costs = {name: cost_matrix(data, val) for name, data in others.items()}
-        for family, parts in TEMPLATE_FAMILIES.items():
-            fold["grids"][TEMPLATE_METHODS[family]] = template_grid(val, others, val_costs, other_costs, parts)
+        grids = method_grids(val, others, cost_matrix(val, val), TEMPLATE_METHODS)
+        fold = {"val_speaker": fsdd_val, "model": test["model"], "grids": grids, "rows": {},
+                "others_baseline": {n: float((d["logits"].argmax(1) == d["labels"]).mean()) for n, d in others.items()}}
         test_costs = cost_matrix(test, test)
         if nested:
-            fold["test grids"] = shippable_grids(test, others, test_costs)
+            fold["test grids"] = method_grids(test, others, test_costs,
+                                              {f: n for f, n in TEMPLATE_METHODS.items() if n in SHIPPABLE})
         for row, (method, gate, own_only) in ROWS.items():
             params = choose([fold["grids"][method]], list(others), gate, own_only)
             own, harm = summary(fold["grids"][method][params], list(others))
@@ -135,13 +131,14 @@ SHIPPABLE = (*METHODS, TEMPLATE_METHODS["ridge"], TEMPLATE_METHODS["voice-gated 
 NESTED_ROW = "nested: each fold's setting chosen on the other five folds' test speakers (its own unused)"
 
 
-def shippable_grids(own: dict, others: dict[str, dict], own_costs: np.ndarray) -> dict:
-    """The SHIPPABLE methods' grids of one person (`own`, with their DTW cost matrix) against the other sets."""
+def method_grids(own: dict, others: dict[str, dict], own_costs: np.ndarray, templates: dict[str, str]
+                 ) -> dict:
+    """One person's grids (`own`, with their DTW cost matrix) against the other sets: every embedding method, and
+    the template methods `templates` ({family: grid name}, a part of TEMPLATE_METHODS)."""
     other_costs = {name: cost_matrix(data, own) for name, data in others.items()}
     grids = {method: grid(own, others, method) for method in METHODS}
-    for family, name in TEMPLATE_METHODS.items():
-        if name in SHIPPABLE:
-            grids[name] = template_grid(own, others, own_costs, other_costs, TEMPLATE_FAMILIES[family])
+    for family, name in templates.items():
+        grids[name] = template_grid(own, others, own_costs, other_costs, TEMPLATE_FAMILIES[family])
     return grids
 
 

@@ -27,17 +27,34 @@ from digitfusion.models.registry import DEFAULT_ENCODERS
 SHORT = {"speech-commands": "sc", "accented-numbers": "accented", "outside-voices": "voices"}
 
 
+def train_command(model: str, encoders: dict[str, str], protocol: str, holdout: str | None, corpora, images,
+                  seed: int, out: Path) -> list[str]:
+    """`digitfusion train` of one fusion at the recipe's size over `encoders` ({modality: name}; the registry's
+    defaults need no option)."""
+    options = [arg for modality, name in encoders.items() if name != DEFAULT_ENCODERS[modality]
+               for arg in (f"--{modality}-encoder", name)]
+    return ["digitfusion", "train", "--model", model, *options, "--split", protocol,
+            *(["--holdout", holdout] if holdout else []), "--corpus", ",".join(corpora), "--images", ",".join(images),
+            "--seed", str(seed), "--size", RECIPE["size"], "--out", str(out)]
+
+
+def run_commands(commands: list[list[str]], dry_run: bool = False) -> None:
+    """Each command printed, then run (stopping at the first failure) unless `dry_run`."""
+    for command in commands:
+        print("$", shlex.join(command), flush=True)
+        if not dry_run:
+            subprocess.run(command, check=True)
+
+
 def commands(corpus: str, seed: int, out: Path) -> list[list[str]]:
     """Train, export and measure one held-out corpus at one seed (the recipe's size, fusion and encoders)."""
     holdout, fusion = f"{corpus}+{OUTSIDE_WRITERS}", recipe_fusion()
     folder, short = out / f"seed{seed}", SHORT.get(corpus, corpus)
     data = ["--corpus", ",".join(PEOPLE_CORPORA), "--images", ",".join(PEOPLE_IMAGES), "--seed", str(seed)]
-    encoders = [arg for modality, name in recipe_encoders().items() if name != DEFAULT_ENCODERS[modality]
-                for arg in (f"--{modality}-encoder", name)]
     model = folder / f"model-{short}"
     return [
-        ["digitfusion", "train", "--model", fusion, *encoders, "--split", "leave-corpus-out", "--holdout", holdout,
-         *data, "--size", RECIPE["size"], "--out", str(folder)],
+        train_command(fusion, recipe_encoders(), "leave-corpus-out", holdout, PEOPLE_CORPORA, PEOPLE_IMAGES, seed,
+                      folder),
         ["digitfusion", "export", "--run", str(folder), "--split", f"leave-corpus-out-{holdout}", "--fusion", fusion,
          "--seed", str(seed), "--out", str(model)],
         [sys.executable, "bench/bench_predict_path.py", "--model", str(model), "--protocol",
@@ -54,10 +71,7 @@ def main() -> int:
     args = parser.parse_args()
     for seed in (int(s) for s in args.seeds.split(",")):
         for corpus in args.corpora.split(","):
-            for command in commands(corpus, seed, Path(args.out)):
-                print("$", shlex.join(command), flush=True)
-                if not args.dry_run:
-                    subprocess.run(command, check=True)
+            run_commands(commands(corpus, seed, Path(args.out)), args.dry_run)
     return 0
 
 

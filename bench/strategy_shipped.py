@@ -18,16 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import subprocess
 import sys
 from pathlib import Path
+
+from outside_shipped import run_commands, train_command
 
 from digitfusion.atomic import write_text
 from digitfusion.data.bundle import load_bundle
 from digitfusion.evaluation.evaluate import USER_CONDITIONS, validation_table
 from digitfusion.evaluation.selection import choose_strategy, validation_means
-from digitfusion.export.pretrained import RECIPE
 from digitfusion.features.pca import PCAImages
 from digitfusion.models.registry import fusions
 from digitfusion.paths import require_data_root
@@ -37,15 +36,6 @@ from digitfusion.training.config import TrainConfig, front_end_params
 
 def strategies() -> list[str]:
     return [spec.name for spec in fusions(family="intermediate")]
-
-
-def train_command(name: str, config: TrainConfig, root: Path) -> list[str]:
-    """`config`'s fusion command (the recipe's size and encoders) with another strategy, into the same run root."""
-    encoders = [arg for modality, encoder in config.encoders.items() for arg in (f"--{modality}-encoder", encoder)]
-    holdout = ["--holdout", config.holdout] if config.holdout else []
-    return ["digitfusion", "train", "--model", name, *encoders, "--split", config.protocol, *holdout, "--corpus",
-            ",".join(config.corpus), "--images", ",".join(config.images), "--seed", str(config.seed),
-            "--size", RECIPE["size"], "--out", str(root)]
 
 
 def scores(root: Path, fused: Path) -> dict:
@@ -85,11 +75,10 @@ def main() -> int:
     entries = []
     for fused in args.fused or [Path("runs/shipped/seed0/official/concat")]:
         config = TrainConfig.load(fused / "config.json")
-        for name in strategies():
-            if not (fused.parent / name / "summary.json").is_file():  # `train` would train it again: only if absent
-                command = train_command(name, config, fused.parents[2])
-                print("$", shlex.join(command), flush=True)
-                subprocess.run(command, check=True)
+        absent = [name for name in strategies()  # `train` would train a present one again
+                  if not (fused.parent / name / "summary.json").is_file()]
+        run_commands([train_command(name, config.encoders, config.protocol, config.holdout, config.corpus,
+                                    config.images, config.seed, fused.parents[2]) for name in absent])
         results = scores(root, fused)
         write_text(args.out / f"{fused.parent.name}-seed{config.seed}.json", json.dumps(results, indent=1) + "\n")
         entries.append({"results": {"validation": results}})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from digitfusion.cli.common import add_data_option
 from digitfusion.errors import DigitfusionError
-from digitfusion.models.registry import LazyChoices, default_export, fusion_names
+from digitfusion.models.registry import MODALITIES, LazyChoices, default_export, fusion_names
 
 MODEL_HELP = "exported model folder (default: the model shipped in the package)"
 
@@ -103,15 +103,13 @@ def run_export(args: argparse.Namespace) -> int:
 
 def parse_detectors(given: list[str]) -> dict[str, Path]:
     """--detector MODALITY=DIR options -> {modality: run folder} (checked: known modality, each once)."""
-    from digitfusion.models.registry import MODALITIES
-
     detectors: dict[str, Path] = {}
     for item in given:
         modality, sep, folder = item.partition("=")
         if not sep or not folder:
             raise DigitfusionError(f"--detector {item}", "expected MODALITY=DIR, e.g. image=runs/x/seed0/image-cnn")
         if modality not in MODALITIES:
-            raise DigitfusionError(f"--detector {item}", f"unknown modality {modality!r} (image or audio)")
+            raise DigitfusionError(f"--detector {item}", f"unknown modality {modality!r} ({' or '.join(MODALITIES)})")
         if modality in detectors:
             raise DigitfusionError(f"--detector {item}", f"a second {modality} detector (one per modality)")
         detectors[modality] = Path(folder)
