@@ -1,9 +1,11 @@
 """Which writing augmentations help an image model read hands it never met, chosen on validation only.
 
 The image models hold optdigits out (it is the outside protocol's test writing) and train on MNIST. Each variant
-is scored on MNIST's validation side and on a validation set of other hands: digits drawn with the installed
+is scored on MNIST's validation side, on a validation set of other hands: digits drawn with the installed
 fonts at random sizes, strokes, inks, papers and angles (evaluation/synthetic.py), converted as `predict`
-converts a user's image. optdigits is never read.
+converts a user's image, and on MNIST's validation digits redrawn as a form scanner's normalised bitmaps
+(NIST's normalisation, training/augment/scanned_form.py: the format of handwriting collected on forms).
+optdigits is never read.
 
     python bench/bench_writing.py                  # every variant, the demo's epochs
 """
@@ -21,12 +23,13 @@ from digitfusion.atomic import write_text
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import OUTSIDE_WRITERS, PEOPLE_IMAGES
 from digitfusion.evaluation.synthetic import make_images
-from digitfusion.features.image import load_user_image, normalise
+from digitfusion.features.image import MNIST_MEAN, MNIST_STD, load_user_image, normalise
 from digitfusion.paths import require_data_root
 from digitfusion.pipeline.augment_ablation import BASELINE_IMAGE, WRITING_OPS
 from digitfusion.pipeline.run import setup_logging
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.pipeline.unimodal import test_accuracy
+from digitfusion.training.augment.scanned_form import scanned_forms
 from digitfusion.training.fit import quiet_lightning
 from digitfusion.training.recipe import resolve
 
@@ -38,6 +41,10 @@ VARIANTS = {"affine (preset)": {"augment_image": BASELINE_IMAGE}, "affine + user
             "affine + user-size": {"augment_image": BASELINE_IMAGE + ["user-size"]}}
 # One writing op at a time on top of the `people` preset (all five together cost 22 points on the font-drawn digits).
 VARIANTS.update({f"affine + user-path + {op}": {"augment_image": PEOPLE_OPS + [op]} for op in WRITING_OPS})
+# Digits as NIST's form software normalised them (training/augment/scanned_form.py), on top of the preset.
+VARIANTS["affine + user-path + scanned-form"] = {"augment_image": PEOPLE_OPS + ["scanned-form"]}
+VARIANTS["affine + user-path + scanned-form, width 32"] = {"augment_image": PEOPLE_OPS + ["scanned-form"],
+                                                           "model_kwargs": {"width": 32}}
 # Capacity and training length: the image model is small (width 16, 110 k parameters) and learns from 4,500 digits.
 VARIANTS.update({
     "affine + user-path + elastic": {"augment_image": PEOPLE_OPS + ["elastic"]},
@@ -67,6 +74,11 @@ def font_digits(per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(normalise(pixels)), torch.tensor([item.label for item in items])
 
 
+def pixels(images: torch.Tensor) -> np.ndarray:
+    """MNIST-normalised [N, 1, 28, 28] -> uint8 [N, 28, 28]."""
+    return ((images[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
@@ -81,9 +93,10 @@ def main() -> int:
     bundle = load_bundle(root, "leave-corpus-out", OUTSIDE_WRITERS, args.seed, images=PEOPLE_IMAGES)
     val = bundle["val"]
     fonts, font_labels = font_digits(args.per_digit, args.seed + 1000)
+    forms = torch.from_numpy(normalise(scanned_forms(pixels(val.images))))
     lines = [f"### Writing augmentations, validation only (image-cnn on MNIST, {OUTSIDE_WRITERS} never read, seed "
-             f"{args.seed})", "", "| variant | settings | MNIST val % | font-drawn val % | mean % |",
-             "|---|---|---|---|---|"]
+             f"{args.seed})", "", "| variant | settings | MNIST val % | font-drawn val % | mean % | MNIST val as "
+             "scanned forms % | mean of the three % |", "|---|---|---|---|---|---|---|"]
     for label, overrides in VARIANTS.items():
         if args.variant and label not in args.variant:
             continue
@@ -93,8 +106,9 @@ def main() -> int:
         ensure_run(config, root, run, bundle, False, False)
         mnist = test_accuracy(run, val.images, val.image_labels, "image")["acc"]
         drawn = test_accuracy(run, fonts, font_labels, "image")["acc"]
+        formed = test_accuracy(run, forms, val.image_labels, "image")["acc"]
         lines.append(f"| {label} | {settings(overrides)} | {100 * mnist:.2f} | {100 * drawn:.2f} | "
-                     f"{50 * (mnist + drawn):.2f} |")
+                     f"{50 * (mnist + drawn):.2f} | {100 * formed:.2f} | {100 * (mnist + drawn + formed) / 3:.2f} |")
         print(lines[-1], flush=True)
     text = "\n".join(lines) + "\n"
     write_text(out / "writing-ablation.md", text)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor
 
-from digitfusion.training.augment import channel, image, spec, user_path, wave
+from digitfusion.training.augment import channel, image, scanned_form, spec, user_path, wave
 from digitfusion.training.augment.draws import uniform
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ OPS: tuple[Op, ...] = (
     Op("erasing", "image", lambda x, g, a: image.random_erasing(x, g, p=1.0), "one rectangle set to background"),
     Op("lowres", "image", lambda x, g, a: image.low_resolution(x, g), "down to 8, 12 or 16 px and back up"),
     Op("binarise", "image", lambda x, g, a: image.binarise(x, g), "black and white, as a scanned form"),
+    Op("scanned-form", "image", lambda x, g, a: scanned_form.scanned_form(x, g),
+       "redrawn as a form scanner's normalised bitmap (NIST: 20x32 box, binary, even strokes)"),
     Op("lowrank", "image", lambda x, g, a: image.low_rank(x, g, a.basis), "rebuilt from 2-64 principal components"),
     Op("user-path", "image", lambda x, g, a: user_path.user_path(x, g), "through predict's PNG-to-MNIST conversion"),
     Op("user-size", "image", lambda x, g, a: user_path.user_path(x, g, enlarge=USER_ENLARGE),
