@@ -17,7 +17,9 @@ from digitfusion.export.pretrained import (
 )
 from digitfusion.export.runtime import CARD, ExportedRunner, verify_folder
 
-MAX_SHIPPED_BYTES = 5 * 1024 * 1024
+# A few MB in the wheel: the speech embedding's front end (1.3 MB) and, since stop 33, three width-32 image CNNs
+# (the one answering an image alone, the fusion's, the outlier detector) make it about 7.
+MAX_SHIPPED_BYTES = 8 * 1024 * 1024
 
 
 def test_the_shipped_model_matches_its_checksums():

@@ -55,4 +55,5 @@ def build(encoders: dict[str, str] | None = None, **kwargs) -> EarlyFusion:
 # One CNN from scratch: it trains longer and faster than the fusions that start from trained encoders.
 SPEC = FusionSpec("early", "input", order=10, summary="log-mel resized to 28x28, stacked with the image, one CNN",
                   build=build, sizes={"tiny": {"model_kwargs": {"width": 8}}, "demo": {"epochs": 8, "lr": 3e-3},
+                                      "people": {"model_kwargs": {}},  # not the fusions' image-encoder width
                                       "full": {"epochs": 10, "lr": 3e-3}})
