@@ -23,13 +23,14 @@ from digitfusion.atomic import write_text
 from digitfusion.data.bundle import load_bundle
 from digitfusion.data.mixtures import OUTSIDE_WRITERS, PEOPLE_IMAGES
 from digitfusion.evaluation.synthetic import make_images
-from digitfusion.features.image import MNIST_MEAN, MNIST_STD, load_user_image, normalise
+from digitfusion.features.image import load_user_image, normalise
 from digitfusion.paths import require_data_root
 from digitfusion.pipeline.augment_ablation import BASELINE_IMAGE, WRITING_OPS
 from digitfusion.pipeline.run import setup_logging
 from digitfusion.pipeline.train_all import ensure_run
 from digitfusion.pipeline.unimodal import test_accuracy
 from digitfusion.training.augment.scanned_form import scanned_forms
+from digitfusion.training.augment.user_path import to_pixels
 from digitfusion.training.fit import quiet_lightning
 from digitfusion.training.recipe import resolve
 
@@ -74,11 +75,6 @@ def font_digits(per_digit: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(normalise(pixels)), torch.tensor([item.label for item in items])
 
 
-def pixels(images: torch.Tensor) -> np.ndarray:
-    """MNIST-normalised [N, 1, 28, 28] -> uint8 [N, 28, 28]."""
-    return ((images[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0)
@@ -93,7 +89,7 @@ def main() -> int:
     bundle = load_bundle(root, "leave-corpus-out", OUTSIDE_WRITERS, args.seed, images=PEOPLE_IMAGES)
     val = bundle["val"]
     fonts, font_labels = font_digits(args.per_digit, args.seed + 1000)
-    forms = torch.from_numpy(normalise(scanned_forms(pixels(val.images))))
+    forms = torch.from_numpy(normalise(scanned_forms(to_pixels(val.images))))
     lines = [f"### Writing augmentations, validation only (image-cnn on MNIST, {OUTSIDE_WRITERS} never read, seed "
              f"{args.seed})", "", "| variant | settings | MNIST val % | font-drawn val % | mean % | MNIST val as "
              "scanned forms % | mean of the three % |", "|---|---|---|---|---|---|---|"]

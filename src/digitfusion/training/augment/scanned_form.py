@@ -21,8 +21,9 @@ from PIL import Image
 from scipy import ndimage
 from torch import Tensor
 
-from digitfusion.features.image import MNIST_MEAN, MNIST_STD, normalise, to_mnist
+from digitfusion.features.image import normalise, to_mnist
 from digitfusion.training.augment.draws import uniform
+from digitfusion.training.augment.user_path import to_pixels
 
 FORM_SIDE = 32  # NIST's normalised character: 32 x 32 ...
 BOX_WIDTH, BOX_HEIGHT = 20, 32  # ... with the ink's bounding box scaled to 20 wide, 32 high
@@ -75,12 +76,9 @@ def scanned_form(images: Tensor, gen: torch.Generator, share: float = SHARE) -> 
     """MNIST-normalised [B, 1, 28, 28] -> [B, 1, 28, 28], a `share` of the digits (drawn per digit) redrawn as NIST
     form bitmaps, the others unchanged. Only the redrawn digits are converted (the conversion is the cost)."""
     thresholds = uniform(gen, (images.shape[0],), *THRESHOLD, images).cpu().numpy()
-    chosen = (uniform(gen, (images.shape[0],), 0.0, 1.0, images) < share).cpu().numpy()
+    chosen = uniform(gen, (images.shape[0],), 0.0, 1.0, images) < share
     out = images.clone()
-    if not chosen.any():
-        return out
-    picked = images[torch.from_numpy(chosen).to(images.device), 0]
-    pixels = ((picked * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-    converted = normalise(scanned_forms(pixels, thresholds[chosen]))
-    out[torch.from_numpy(chosen).to(images.device)] = torch.from_numpy(converted).to(images.device, images.dtype)
+    if chosen.any():
+        forms = scanned_forms(to_pixels(images[chosen]), thresholds[chosen.cpu().numpy()])
+        out[chosen] = torch.from_numpy(normalise(forms)).to(images.device, images.dtype)
     return out

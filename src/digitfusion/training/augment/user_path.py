@@ -56,6 +56,11 @@ def convert_like_predict(digits: np.ndarray, dark_on_light: np.ndarray | None = 
     return out
 
 
+def to_pixels(images: Tensor) -> np.ndarray:
+    """MNIST-normalised [B, 1, 28, 28] -> the uint8 digits [B, 28, 28] they were (normalise's inverse)."""
+    return ((images[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+
+
 def user_path(images: Tensor, gen: torch.Generator, dark_on_light: float = 0.5,
               enlarge: tuple[float, float] | None = None) -> Tensor:
     """MNIST-normalised [B, 1, 28, 28] -> the same images as `predict` would see them, [B, 1, 28, 28]. Each image
@@ -63,6 +68,5 @@ def user_path(images: Tensor, gen: torch.Generator, dark_on_light: float = 0.5,
     `enlarge` (low, high), enlarged by a factor drawn in that range first (`user-size`)."""
     flips = (uniform(gen, (images.shape[0],), 0.0, 1.0, images) < dark_on_light).cpu().numpy()
     scales = None if enlarge is None else uniform(gen, (images.shape[0],), *enlarge, images).cpu().numpy()
-    pixels = ((images[:, 0] * MNIST_STD + MNIST_MEAN) * 255).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-    converted = normalise(convert_like_predict(pixels, flips, scales))
+    converted = normalise(convert_like_predict(to_pixels(images), flips, scales))
     return torch.from_numpy(converted).to(images.device, images.dtype)
