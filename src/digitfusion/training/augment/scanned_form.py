@@ -21,7 +21,8 @@ from PIL import Image
 from scipy import ndimage
 from torch import Tensor
 
-from digitfusion.features.image import normalise, to_mnist
+from digitfusion.data.images.optdigits import to_mnist_images
+from digitfusion.features.image import normalise
 from digitfusion.training.augment.draws import uniform
 from digitfusion.training.augment.user_path import to_pixels
 
@@ -65,10 +66,11 @@ def scanned_forms(digits: np.ndarray, thresholds: np.ndarray | None = None) -> n
     """uint8 [N, H, W] -> uint8 [N, 28, 28]: each digit as a NIST form bitmap, converted the MNIST way. A digit
     with no ink left at its threshold is returned unchanged."""
     thresholds = np.full(len(digits), 0.5) if thresholds is None else thresholds
-    out = np.empty((len(digits), 28, 28), dtype=np.uint8)
-    for i, (digit, threshold) in enumerate(zip(digits, thresholds, strict=True)):
-        bitmap = form_bitmap(digit, float(threshold))
-        out[i] = to_mnist(Image.fromarray(255 * (1 - bitmap)), f"training image {i}") if bitmap.any() else digit
+    bitmaps = np.stack([form_bitmap(digit, float(t)) for digit, t in zip(digits, thresholds, strict=True)])
+    inked = bitmaps.any(axis=(1, 2))
+    out = np.array(digits, dtype=np.uint8, copy=True)
+    if inked.any():
+        out[inked] = to_mnist_images(bitmaps[inked])  # the optdigits loader's own conversion of a bitmap
     return out
 
 
