@@ -86,6 +86,9 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
                                                  for m, r in runs.items()}
     card = (tmp_path / "m" / "model_card.md").read_text()
     assert card.count("it never answers, it only flags") == 2
+    for run in runs.values():  # each detector's validation accuracy, so that a failed training is seen
+        val_acc = json.loads((run / "summary.json").read_text())["val_acc"]
+        assert f"validation accuracy {100 * val_acc:.1f} %" in card
     with pytest.raises(DigitfusionError, match="no audio outlier detector run here"):
         export_model(tiny_pipeline, tmp_path / "n", real_root, detectors={"audio": tmp_path / "nothing"})
     assert not (tmp_path / "n").exists()

@@ -66,10 +66,51 @@ def test_the_loss_adds_the_weighted_uniform_term_on_half_a_batch_of_outliers():
     assert torch.allclose(loss, expected, atol=1e-6)
 
 
+def test_outlier_augment_passes_the_drawn_non_digits_through_the_image_ops():
+    from digitfusion.training.augment import AugmentConfig, BatchAugmenter
+
+    odd = torch.zeros(6, 1, 28, 28)
+    odd[:, :, 10:18, 10:18] = 1.0
+    batch = {"image": torch.randn(4, 1, 28, 28), "label": torch.arange(4)}
+    augmenter = BatchAugmenter(AugmentConfig(image=("affine",), audio=(), p=1.0))
+
+    def exposed(augment: bool) -> torch.Tensor:
+        config = TrainConfig(model="image-cnn", modality="image", model_kwargs={"width": 8}, outlier_exposure=0.5,
+                             outlier_augment=augment, augment_image=["affine"])
+        lit = LitClassifier(build_model(config, initialise=True), config, augmenter, outliers=odd)
+        torch.manual_seed(3)
+        augmenter.set_epoch(0)
+        return lit._with_outliers(batch)["image"]
+
+    plain, augmented = exposed(False), exposed(True)
+    assert torch.equal(plain[:4], batch["image"]) and torch.equal(augmented[:4], batch["image"])
+    assert torch.equal(plain[4:], odd[:2])  # drawn rows, as they are
+    assert not torch.allclose(augmented[4:], plain[4:])  # moved by the affine op
+    assert torch.allclose(augmented[4:].sum(), plain[4:].sum(), rtol=0.3)  # the same squares, moved
+
+
+def test_outlier_augment_is_refused_where_it_has_no_meaning():
+    from digitfusion.training.outliers import exposure_set
+
+    params = LogMelParams()
+    with pytest.raises(DigitfusionError, match="outlier_augment: needs outlier exposure"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_augment=True), params, None)
+    with pytest.raises(DigitfusionError, match="image augmentation"):
+        exposure_set(TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_augment=True),
+                     params, None)
+    with pytest.raises(DigitfusionError, match="image augmentation"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=1.0, outlier_augment=True,
+                                 augment_image=[]), params, None)
+
+
 def test_a_config_without_exposure_keeps_its_hash():
     plain = TrainConfig(model="image-cnn", modality="image")
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.0).digest() == plain.digest()
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5).digest() != plain.digest()
+    exposed = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5)
+    assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_augment=False).digest() == \
+        exposed.digest() != TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5,
+                                        outlier_augment=True).digest()
 
 
 def test_outlier_copies_add_augmented_recordings_after_the_clean_ones(small_part):

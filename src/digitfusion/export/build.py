@@ -55,7 +55,9 @@ def detector(modality: str, run: Path) -> Detector:
         raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
     model, config = load_run(run)
     frontend = front_end_params(config.features).frontend() if modality == "audio" else None
-    return Detector(model, modality, frontend, config)
+    summary = run / "summary.json"
+    val_acc = json.loads(summary.read_text()).get("val_acc") if summary.is_file() else None
+    return Detector(model, modality, frontend, config, val_acc)
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -141,9 +143,11 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
         test = ("not used (no calibration chose a threshold for it)" if chosen.get("threshold") is None else
                 f"an input it scores below {chosen['threshold']:.4g} ({DETECTOR_SCORES[chosen['score']]}; "
                 f"{100 * (1 - chosen['quantile']):.1f} % of the validation items score lower) is \"not a digit\"")
+        learnt = "" if found.val_acc is None else f", validation accuracy {100 * found.val_acc:.1f} %"
+        augmented = ", the non-digits augmented as the digits are" if config.outlier_augment else ""
         lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
-                     f"with outlier exposure (weight {config.outlier_exposure:g}); it never answers, it only flags: "
-                     f"{test}.")
+                     f"with outlier exposure (weight {config.outlier_exposure:g}{augmented}{learnt}); it never "
+                     f"answers, it only flags: {test}.")
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 

@@ -42,10 +42,12 @@ class Detector(nn.Module):
     """A unimodal model that only flags non-digits, over its own front end: image [B, 1, 28, 28] or wave
     [B, clip] -> logits [B, 10]."""
 
-    def __init__(self, model: nn.Module, modality: str, frontend: nn.Module | None = None, config=None):
+    def __init__(self, model: nn.Module, modality: str, frontend: nn.Module | None = None, config=None,
+                 val_acc: float | None = None):
         super().__init__()
         self.model, self.modality, self.frontend = model, modality, frontend
         self.config = config  # the run's TrainConfig (the export records its hash and describes it in the card)
+        self.val_acc = val_acc  # its run's validation accuracy (the card shows it: a failed training is seen)
 
     def forward(self, raw: torch.Tensor) -> torch.Tensor:
         return self.model({self.modality: raw if self.frontend is None else self.frontend(raw)})["logits"]

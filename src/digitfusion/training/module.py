@@ -66,10 +66,16 @@ class LitClassifier(L.LightningModule):
 
     def _with_outliers(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The model's input with half a batch of non-digits after the digits (one forward pass: batch norm sees
-        both, as in Hendrycks et al.); drawn with the epoch's seeded generator."""
+        both, as in Hendrycks et al.); drawn with the epoch's seeded generator. With `outlier_augment` the
+        non-digits go through the digits' image ops too: otherwise "looks augmented" (a scanned form, a thick
+        stroke) would be learnt as "is a digit"."""
         key = self.config.modality
         rows = torch.randint(len(self.outliers), (max(1, len(batch["label"]) // 2),))
-        return {key: torch.cat([batch[key], self.outliers[rows].to(batch[key].device)])}
+        odd = self.outliers[rows].to(batch[key].device)
+        if self.config.outlier_augment and self.augmenter is not None:
+            with torch.no_grad():
+                odd = self.augmenter({key: odd})[key]
+        return {key: torch.cat([batch[key], odd])}
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         if self.augmenter is not None:

@@ -9,6 +9,8 @@ own input pipeline, then the model's features; the result is cached under `.cach
 `outlier_copies` adds augmented copies of each recording, made with the config's wave ops as the digits' copies
 are (training/feature_copies.py), so that "augmented" need not mean "a digit". Measured for the head over the speech
 embedding and not taken: it flagged fewer of the threshold half (docs/results.md, "Abstention", stop 30).
+For images, `outlier_augment` passes each batch's non-digits through the digits' image ops as they are drawn
+(LitClassifier._with_outliers), for the same reason.
 """
 
 from __future__ import annotations
@@ -45,9 +47,12 @@ def exposure_set(config, params, augmenter: BatchAugmenter | None) -> torch.Tens
     """The non-digits a model (TrainConfig `config`) is exposed to: None without outlier exposure; else the
     training part's inputs, and for audio `config.outlier_copies` augmented copies of each recording after them."""
     if not config.outlier_exposure:
-        if config.outlier_copies:
-            raise DigitfusionError("outlier_copies", "needs outlier exposure (outlier_exposure > 0)")
+        for option in ("outlier_copies", "outlier_augment"):
+            if getattr(config, option):
+                raise DigitfusionError(option, "needs outlier exposure (outlier_exposure > 0)")
         return None
+    if config.outlier_augment and (config.modality != "image" or not config.augment_image):
+        raise DigitfusionError("outlier_augment", "needs an image model with image augmentation ops (augment_image)")
     inputs = outlier_inputs(config.modality, params)
     if not config.outlier_copies:
         return inputs
