@@ -3,6 +3,8 @@
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from digitfusion.export.pretrained import RECIPE, recipe_detector, recipe_encoders, recipe_fusion
 from digitfusion.pipeline import pretrained
 from digitfusion.pipeline.pretrained import detector_dirs, encoder_dirs, train_recipe
@@ -33,11 +35,21 @@ def test_the_recipe_trains_the_detectors_before_the_fusion(tmp_path, monkeypatch
     bundle = SimpleNamespace(split=SimpleNamespace(name="official"))
     monkeypatch.setattr(pretrained, "load_bundle", lambda *a, **k: bundle)
     monkeypatch.setattr(pretrained, "write_protocol_files", lambda *a, **k: None)
-    monkeypatch.setattr(pretrained, "ensure_run", lambda config, root, run, *a, **k: trained.append((config.model,
-                                                                                                      Path(run))))
+    monkeypatch.setattr(pretrained, "ensure_run", lambda config, root, run, *a, **k: trained.append(
+        (config.model, Path(run))) or {"val_acc": 0.9})
     assert train_recipe(Path("data"), tmp_path) == "official"
     folders = [run for _, run in trained]
     detectors = detector_dirs(encoder_dirs(tmp_path, "official"))
     assert set(detectors.values()) <= set(folders)
     assert trained[-1][0] == recipe_fusion()  # last: it is initialised from the encoders
     assert len(trained) == 3 + len(detectors)
+
+
+def test_a_recipe_run_at_chance_is_refused(tmp_path):
+    from digitfusion.errors import DigitfusionError
+    from digitfusion.pipeline.pretrained import refuse_failed
+
+    assert refuse_failed({"val_acc": 0.92}, tmp_path) == {"val_acc": 0.92}
+    assert refuse_failed({}, tmp_path) == {}  # another process of a DDP run has no summary
+    with pytest.raises(DigitfusionError, match="validation accuracy 9.6 % .*this training failed"):
+        refuse_failed({"val_acc": 0.096}, tmp_path)

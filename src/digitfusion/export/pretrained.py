@@ -27,8 +27,9 @@ PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
 # image CNN with exposure 0.5: as the answering model it cost the font-drawn digits 1-2 points
 # (bench/bench_outliers.py), as a detector beside the shipped image CNN it flags non-digits its Mahalanobis test
 # misses; its non-digits get the digits' image ops (outlier_augment, stop 34: threshold half 93.9 -> 94.7 %,
-# font-drawn digits "ok" 93.3 -> 98.3 %; exposure 1 with them: 93.9 %, not taken). Audio: the log-mel audio CNN of the people recipe (exposure 1), the answering model before the speech
-# embedding: it spreads its answer over the ten digits for spoken words the head over the embedding is sure of. The
+# font-drawn digits "ok" 93.3 -> 98.3 %; exposure 1 with them: 93.9 %, not taken). Audio: the log-mel audio CNN of
+# the people recipe (exposure 1), the answering model before the speech embedding: it spreads its answer over the
+# ten digits for spoken words the head over the embedding is sure of. The
 # calibration chooses each detector's score (energy or largest probability) and threshold with the typicality test's,
 # off included (docs/results.md, "Abstention").
 RECIPE = {"size": "people", "protocol": "official", "holdout": None, "seed": 0, "fusion": None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digitfusion.data.bundle import load_bundle
+from digitfusion.errors import DigitfusionError
 from digitfusion.export.pretrained import (
     DETECTOR_SUFFIX,
     RECIPE,
@@ -19,6 +20,8 @@ from digitfusion.runs import RunLayout
 from digitfusion.training.config import front_end_params
 from digitfusion.training.recipe import image_split
 
+FAILED_BELOW = 0.5  # a recipe model's validation accuracy under this is a failed training (all of them reach 0.9)
+
 
 def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict | None = None) -> str:
     """Train (or reuse) the recipe's models — the image and audio encoders' runs, the fusion — into pipeline
@@ -30,13 +33,24 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
     runs = encoder_dirs(out, split)
-    ensure_run(image, root, runs["image"], bundle, False, progress, hardware=hardware)
-    ensure_run(audio, root, runs["audio"], bundle, False, progress, hardware=hardware)
-    for modality, folder in detector_dirs(runs).items():
-        ensure_run(recipe_detector(modality), root, folder, bundle, False, progress, hardware=hardware)
+    jobs = [(image, runs["image"]), (audio, runs["audio"]),
+            *((recipe_detector(modality), folder) for modality, folder in detector_dirs(runs).items())]
+    for config, folder in jobs:
+        refuse_failed(ensure_run(config, root, folder, bundle, False, progress, hardware=hardware), folder)
     fused = recipe_config(fusion, runs)
-    ensure_run(fused, root, layout.run_dir(fusion, seed, split), bundle, False, progress, hardware=hardware)
+    folder = layout.run_dir(fusion, seed, split)
+    refuse_failed(ensure_run(fused, root, folder, bundle, False, progress, hardware=hardware), folder)
     return split
+
+
+def refuse_failed(summary: dict, folder: Path) -> dict:
+    """`summary` of the run in `folder`, refused when its validation accuracy says the training failed: a detector
+    at chance once went into the shipped model unseen (stop 33; its calibration then left it off)."""
+    accuracy = summary.get("val_acc")
+    if accuracy is not None and accuracy < FAILED_BELOW:
+        raise DigitfusionError(folder, f"validation accuracy {100 * accuracy:.1f} % (chance: 10 %): this training "
+                                       "failed; delete the folder and run `make model` again")
+    return summary
 
 
 def encoder_dirs(out: Path, split: str) -> dict[str, Path]:
