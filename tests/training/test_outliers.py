@@ -103,6 +103,25 @@ def test_outlier_augment_is_refused_where_it_has_no_meaning():
                                  augment_image=[]), params, None)
 
 
+def test_mirrored_digits_are_training_digits_whose_mirror_is_no_digit_flipped():
+    from digitfusion.training.outliers import MIRRORED, exposure_set, mirrored_digits
+
+    images = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    labels = torch.arange(40) % 10
+    mirrored = mirrored_digits(images, labels, 12, seed=1)
+    assert mirrored.shape == (12, 1, 28, 28)
+    for image in mirrored:  # each is one of the training images of a MIRRORED class, flipped left to right
+        matches = [i for i in range(40) if torch.equal(torch.flip(images[i], dims=[-1]), image)]
+        assert len(matches) == 1 and int(labels[matches[0]]) in MIRRORED
+    assert torch.equal(mirrored_digits(images, labels, 12, seed=1), mirrored)  # seeded
+    assert len(mirrored_digits(images, labels, 100, seed=1)) == 28  # no more than there are
+    config = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_mirrors=5)
+    with pytest.raises(DigitfusionError, match="outlier_mirrors: needs an image model and its training images"):
+        exposure_set(config, LogMelParams(), None)
+    with pytest.raises(DigitfusionError, match="outlier_mirrors: needs outlier exposure"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_mirrors=5), LogMelParams(), None)
+
+
 def test_a_config_without_exposure_keeps_its_hash():
     plain = TrainConfig(model="image-cnn", modality="image")
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.0).digest() == plain.digest()

@@ -60,6 +60,7 @@ class TrainConfig:
     feature_copies: int = 0  # audio heads over a frozen front end: augmented copies of each clip (feature_copies.py)
     outlier_copies: int = 0  # outlier exposure of audio: augmented copies of each non-digit recording (outliers.py)
     outlier_augment: bool = False  # outlier exposure of images: the non-digits get the digits' image ops (outliers.py)
+    outlier_mirrors: int = 0  # outlier exposure of images: this many mirrored training digits as non-digits too
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
@@ -94,6 +95,8 @@ class TrainConfig:
             data.pop("outlier_copies")
         if not self.outlier_augment:
             data.pop("outlier_augment")
+        if not self.outlier_mirrors:
+            data.pop("outlier_mirrors")
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}

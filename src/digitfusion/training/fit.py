@@ -102,7 +102,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
     augmenter = build_augmenter(config, params, bundle["train"].images)
-    outliers = exposure_set(config, params, augmenter)
+    outliers = exposure_set(config, params, augmenter, bundle["train"])
     audio_rows = epoch_sampler(bundle["train"].audio_corpus, config.corpus_weights, config.seed)
     if config.feature_copies:  # the clips are augmented once, ahead of training
         train_set = copies_dataset(bundle["train"], augmenter, params, config)

@@ -43,17 +43,23 @@ def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
     return -F.log_softmax(logits, dim=-1).mean(dim=-1).mean()
 
 
-def exposure_set(config, params, augmenter: BatchAugmenter | None) -> torch.Tensor | None:
+def exposure_set(config, params, augmenter: BatchAugmenter | None, train=None) -> torch.Tensor | None:
     """The non-digits a model (TrainConfig `config`) is exposed to: None without outlier exposure; else the
-    training part's inputs, and for audio `config.outlier_copies` augmented copies of each recording after them."""
+    training part's inputs, for images `config.outlier_mirrors` mirrored digits of the training side `train` after
+    them, and for audio `config.outlier_copies` augmented copies of each recording after them."""
     if not config.outlier_exposure:
-        for option in ("outlier_copies", "outlier_augment"):
+        for option in ("outlier_copies", "outlier_augment", "outlier_mirrors"):
             if getattr(config, option):
                 raise DigitfusionError(option, "needs outlier exposure (outlier_exposure > 0)")
         return None
     if config.outlier_augment and (config.modality != "image" or not config.augment_image):
         raise DigitfusionError("outlier_augment", "needs an image model with image augmentation ops (augment_image)")
     inputs = outlier_inputs(config.modality, params)
+    if config.outlier_mirrors:
+        if config.modality != "image" or train is None:
+            raise DigitfusionError("outlier_mirrors", "needs an image model and its training images")
+        inputs = torch.cat([inputs, mirrored_digits(train.images, train.image_labels, config.outlier_mirrors,
+                                                    config.seed)])
     if not config.outlier_copies:
         return inputs
     if config.modality != "audio" or augmenter is None or not augmenter.config.needs_waves:
@@ -62,6 +68,19 @@ def exposure_set(config, params, augmenter: BatchAugmenter | None) -> torch.Tens
     digest = clips_digest(clips)
     copies = [cached_copy(clips, augmenter, params, c, digest) for c in range(1, config.outlier_copies + 1)]
     return torch.cat([inputs, *copies])
+
+
+# digits whose mirror image is no digit (0, 1 and 8 are their own mirror images, near enough)
+MIRRORED = (2, 3, 4, 5, 6, 7, 9)
+
+
+def mirrored_digits(images: torch.Tensor, labels: torch.Tensor, count: int, seed: int) -> torch.Tensor:
+    """`count` training digits of MIRRORED [N, 1, 28, 28], each flipped left to right, drawn with `seed`: shapes
+    made of a digit's own strokes that are not a digit (negative data augmentation, Sinha et al., ICLR 2021), so
+    that a detector learns where the digits' shapes end and not only that letters are not digits."""
+    rows = torch.nonzero(torch.isin(labels, torch.tensor(MIRRORED))).flatten()
+    chosen = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:count]]
+    return torch.flip(images[chosen], dims=[-1])
 
 
 def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
