@@ -31,12 +31,21 @@ def test_a_detector_is_its_model_s_recipe_with_the_overrides():
 
 
 def test_the_recipe_trains_the_detectors_before_the_fusion(tmp_path, monkeypatch):
+    from digitfusion.training.config import front_end_params
+
     trained = []
-    bundle = SimpleNamespace(split=SimpleNamespace(name="official"))
-    monkeypatch.setattr(pretrained, "load_bundle", lambda *a, **k: bundle)
+    monkeypatch.setattr(pretrained, "load_bundle", lambda *a, params, **k: SimpleNamespace(
+        split=SimpleNamespace(name="official"), params=params))
     monkeypatch.setattr(pretrained, "write_protocol_files", lambda *a, **k: None)
-    monkeypatch.setattr(pretrained, "ensure_run", lambda config, root, run, *a, **k: trained.append(
-        (config.model, Path(run))) or {"val_acc": 0.9})
+
+    def ensure_run(config, root, run, bundle, *a, **k):
+        # each model that reads audio gets the features of its own front end (stop 33's log-mel detector was
+        # validated on the speech embedding's)
+        assert config.modality == "image" or bundle.params == front_end_params(config.features), config.model
+        trained.append((config.model, Path(run)))
+        return {"val_acc": 0.9}
+
+    monkeypatch.setattr(pretrained, "ensure_run", ensure_run)
     assert train_recipe(Path("data"), tmp_path) == "official"
     folders = [run for _, run in trained]
     detectors = detector_dirs(encoder_dirs(tmp_path, "official"))

@@ -158,3 +158,16 @@ def test_a_fusion_over_the_speech_embedding_keeps_only_the_clips_augmentations()
     assert {"vtlp", "specaugment"} & set(config.augment_audio)  # the fusion's default list has them
     augmenter = build_augmenter(config, front_end_params(config.features), torch.zeros(4, 1, 28, 28))
     assert augmenter.config.audio and set(augmenter.config.audio) <= set(ops_in("wave"))
+
+
+def test_fit_refuses_data_of_another_audio_front_end(tiny_root, tmp_path):
+    """A log-mel model handed the speech embedding's bundle would train on waves and validate on the other
+    features (stop 33's audio detector: validation at chance, its first epoch kept)."""
+    from types import SimpleNamespace
+
+    from digitfusion.features.speech_embedding import SpeechEmbeddingParams
+
+    bundle = SimpleNamespace(params=SpeechEmbeddingParams())
+    with pytest.raises(DigitfusionError, match="audio-cnn: reads logmel features, but the data given holds "
+                                               "SpeechEmbeddingParams's"):
+        fit(TrainConfig(model="audio-cnn", modality="audio", epochs=1), tiny_root, tmp_path / "run", bundle=bundle)

@@ -23,6 +23,7 @@ from lightning.pytorch.loggers import CSVLogger
 
 from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
+from digitfusion.errors import DigitfusionError
 from digitfusion.features.pca import PCAImages
 from digitfusion.models import build_model as build_named
 from digitfusion.plots import curves_figure, save
@@ -98,6 +99,9 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     params = front_end_params(config.features)
     bundle = bundle or load_bundle(data_root, config.protocol, config.holdout, config.seed, params=params,
                                    corpora=config.corpus, images=config.images)
+    if config.modality != "image" and bundle.params != params:  # validation would read other features
+        raise DigitfusionError(config.model, f"reads {config.features} features, but the data given holds "
+                                             f"{type(bundle.params).__name__}'s: load it with the model's front end")
     check_weights(config.corpus_weights, config.corpus)
     counts = run_data(config, bundle)
     model = build_model(config, initialise=not resume)
