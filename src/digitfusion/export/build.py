@@ -144,7 +144,8 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
                 f"an input it scores below {chosen['threshold']:.4g} ({DETECTOR_SCORES[chosen['score']]}; "
                 f"{100 * (1 - chosen['quantile']):.1f} % of the validation items score lower) is \"not a digit\"")
         learnt = "" if found.val_acc is None else f", validation accuracy {100 * found.val_acc:.1f} %"
-        augmented = ", the non-digits augmented as the digits are" if config.outlier_augment else ""
+        augmented = (", the non-digits augmented as the digits are" if config.outlier_augment else
+                     f", {config.outlier_copies} augmented copies of each non-digit" if config.outlier_copies else "")
         lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
                      f"with outlier exposure (weight {config.outlier_exposure:g}{augmented}{learnt}); it never "
                      f"answers, it only flags: {test}.")
