@@ -28,20 +28,20 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
     folder `out`. Returns the split's name (the folder export reads)."""
     layout, seed, fusion, encoders = RunLayout(out), RECIPE["seed"], recipe_fusion(), recipe_encoders()
     image, audio = recipe_config(encoders["image"]), recipe_config(encoders["audio"])
-    bundle = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed, params=front_end_params(audio.features),
-                         corpora=RECIPE["corpora"], images=RECIPE["images"])
+    bundles = {}
+
+    def data(config):  # the bundle of the model's own audio front end (the log-mel detector's is not the head's)
+        features = audio.features if config.modality == "image" else config.features  # images: any bundle
+        if features not in bundles:
+            bundles[features] = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed,
+                                            params=front_end_params(features), corpora=RECIPE["corpora"],
+                                            images=RECIPE["images"])
+        return bundles[features]
+
+    bundle = data(audio)
     split = bundle.split.name
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
     runs = encoder_dirs(out, split)
-    bundles = {audio.features: bundle}
-
-    def data(config):  # the bundle of the model's own audio front end (the log-mel detector's is not the head's)
-        if config.features not in bundles:
-            bundles[config.features] = load_bundle(root, RECIPE["protocol"], RECIPE["holdout"], seed,
-                                                   params=front_end_params(config.features),
-                                                   corpora=RECIPE["corpora"], images=RECIPE["images"])
-        return bundle if config.modality == "image" else bundles[config.features]
-
     jobs = [(image, runs["image"]), (audio, runs["audio"]),
             *((recipe_detector(modality), folder) for modality, folder in detector_dirs(runs).items()),
             (recipe_config(fusion, runs), layout.run_dir(fusion, seed, split))]  # last: it starts from the encoders

@@ -11,6 +11,9 @@ from digitfusion.errors import DigitfusionError
 
 # Where and how a run is computed, not what it computes: left out of the config hash (a run stays current).
 HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", "precision", "logger")
+# Fields added after runs were made: left out of the config hash at their default (off, empty, zero).
+ADDED_LATER = ("corpus_weights", "outlier_exposure", "feature_copies", "outlier_copies", "outlier_augment",
+               "outlier_mirrors")
 
 
 def front_end_params(features: str):
@@ -85,18 +88,11 @@ class TrainConfig:
         # What a model does not read does not change it: an image model is the same whatever the speech corpora,
         # an audio model whatever the image sources (so adding a corpus does not retrain the image CNN).
         data.pop({"image": "corpus", "audio": "images"}.get(self.modality, ""), None)
-        if not self.corpus_weights or self.modality == "image":  # added later: configs without weights keep their hash
+        if self.modality == "image":
             data.pop("corpus_weights")
-        if not self.outlier_exposure:  # added later: configs without it keep their hash
-            data.pop("outlier_exposure")
-        if not self.feature_copies:
-            data.pop("feature_copies")
-        if not self.outlier_copies:
-            data.pop("outlier_copies")
-        if not self.outlier_augment:
-            data.pop("outlier_augment")
-        if not self.outlier_mirrors:
-            data.pop("outlier_mirrors")
+        for key in ADDED_LATER:  # at their default, configs written before them keep their hash
+            if not data.get(key):
+                data.pop(key, None)
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.
         data["init_from"] = {k: v for k, v in self.init_from.items() if f"{k}_config" not in self.init_from}
