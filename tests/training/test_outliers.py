@@ -80,7 +80,7 @@ def test_outlier_augment_passes_the_drawn_non_digits_through_the_image_ops():
         lit = LitClassifier(build_model(config, initialise=True), config, augmenter, outliers=odd)
         torch.manual_seed(3)
         augmenter.set_epoch(0)
-        return lit._with_outliers(batch)["image"]
+        return lit._with_outliers(batch)[0]["image"]
 
     plain, augmented = exposed(False), exposed(True)
     assert torch.equal(plain[:4], batch["image"]) and torch.equal(augmented[:4], batch["image"])
@@ -154,3 +154,71 @@ def test_outlier_copies_add_augmented_recordings_after_the_clean_ones(small_part
     plain = TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0)
     assert TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_copies=0).digest() == \
         plain.digest() != config.digest()
+
+
+def test_mixup_blends_each_digit_with_a_non_digit_and_moves_its_target_toward_the_even_spread():
+    from digitfusion.training.outliers import mixed_outliers
+
+    digits, odd = torch.rand(6, 1, 28, 28), torch.rand(6, 1, 28, 28)
+    labels = torch.tensor([0, 1, 2, 3, 4, 5])
+    torch.manual_seed(0)
+    mixed, targets = mixed_outliers(digits, labels, odd, "mixup")
+    torch.manual_seed(0)
+    lam = torch.rand(6)
+    assert torch.allclose(mixed, lam.view(-1, 1, 1, 1) * digits + (1 - lam.view(-1, 1, 1, 1)) * odd)
+    assert torch.allclose(targets.sum(dim=1), torch.ones(6))
+    assert torch.allclose(targets[torch.arange(6), labels], lam + (1 - lam) / 10)
+    others = targets.clone()
+    others[torch.arange(6), labels] = 0
+    assert torch.allclose(others.sum(dim=1), (1 - lam) * 9 / 10)
+
+
+def test_cutmix_pastes_one_box_of_the_non_digit_and_its_target_follows_the_pasted_share():
+    from digitfusion.training.outliers import mixed_outliers
+
+    digits, odd = torch.zeros(50, 1, 28, 28), torch.ones(50, 1, 28, 28)
+    torch.manual_seed(1)
+    mixed, targets = mixed_outliers(digits, torch.zeros(50, dtype=torch.long), odd, "cutmix")
+    pasted = mixed.mean(dim=(1, 2, 3))  # the share of pixels taken from the non-digit
+    assert torch.allclose(targets[:, 0], (1 - pasted) + pasted / 10)
+    assert 0.2 < float(pasted.mean()) < 0.8 and float(pasted.max()) > 0.7  # lam spread over (0, 1)
+    for image in mixed[:, 0]:  # one rectangle: its rows and columns of ones are contiguous and full
+        rows, cols = image.any(dim=1).nonzero().flatten(), image.any(dim=0).nonzero().flatten()
+        if len(rows):
+            assert int(image.sum()) == len(rows) * len(cols)
+            assert int(rows[-1] - rows[0]) + 1 == len(rows) and int(cols[-1] - cols[0]) + 1 == len(cols)
+
+
+def test_the_loss_adds_the_mixtures_soft_targets_after_the_outliers():
+    from digitfusion.training.outliers import mixed_outliers, soft_loss
+
+    config = TrainConfig(model="image-cnn", modality="image", model_kwargs={"width": 8}, outlier_exposure=0.5,
+                         outlier_mix="mixup", label_smoothing=0.0)
+    model = build_model(config, initialise=True)
+    odd = torch.randn(5, 1, 28, 28)
+    lit = LitClassifier(model, config, outliers=odd)
+    lit.log = lambda *a, **k: None
+    batch = {"image": torch.randn(8, 1, 28, 28), "label": torch.arange(8)}
+    torch.manual_seed(3)
+    loss = lit._step(batch, "train")
+    torch.manual_seed(3)
+    drawn = odd[torch.randint(len(odd), (4,))]
+    mixed, targets = mixed_outliers(batch["image"][:4], batch["label"][:4], drawn, "mixup")
+    logits = model({"image": torch.cat([batch["image"], drawn, mixed])})["logits"]
+    expected = (F.cross_entropy(logits[:8], batch["label"]) + 0.5 * uniform_loss(logits[8:12])
+                + 0.5 * soft_loss(logits[12:], targets))
+    assert torch.allclose(loss, expected, atol=1e-6)
+    assert torch.allclose(soft_loss(logits, F.softmax(logits * 0 + 1, dim=1)), uniform_loss(logits))
+
+
+def test_outlier_mix_is_refused_where_it_has_no_meaning():
+    from digitfusion.training.outliers import exposure_set
+
+    with pytest.raises(DigitfusionError, match="outlier_mix: needs outlier exposure"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_mix="mixup"), LogMelParams(), None)
+    with pytest.raises(DigitfusionError, match="outlier_mix 'blend': unknown"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=1.0, outlier_mix="blend"),
+                     LogMelParams(), None)
+    with pytest.raises(DigitfusionError, match="outlier_mix: needs an image model"):
+        exposure_set(TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_mix="cutmix"),
+                     LogMelParams(), None)

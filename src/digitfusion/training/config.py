@@ -13,7 +13,7 @@ from digitfusion.errors import DigitfusionError
 HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", "precision", "logger")
 # Fields added after runs were made: left out of the config hash at their default (off, empty, zero).
 ADDED_LATER = ("corpus_weights", "outlier_exposure", "feature_copies", "outlier_copies", "outlier_augment",
-               "outlier_mirrors")
+               "outlier_mirrors", "outlier_mix")
 
 
 def front_end_params(features: str):
@@ -64,6 +64,7 @@ class TrainConfig:
     outlier_copies: int = 0  # outlier exposure of audio: augmented copies of each non-digit recording (outliers.py)
     outlier_augment: bool = False  # outlier exposure of images: the non-digits get the digits' image ops (outliers.py)
     outlier_mirrors: int = 0  # outlier exposure of images: this many mirrored training digits as non-digits too
+    outlier_mix: str = ""  # outlier exposure of images: also digits mixed with non-digits, "mixup" or "cutmix"
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}

@@ -10,7 +10,9 @@ own input pipeline, then the model's features; the result is cached under `.cach
 are (training/feature_copies.py), so that "augmented" need not mean "a digit". Measured for the head over the speech
 embedding and not taken: it flagged fewer of the threshold half (docs/results.md, "Abstention", stop 30).
 For images, `outlier_augment` passes each batch's non-digits through the digits' image ops as they are drawn
-(LitClassifier._with_outliers), for the same reason.
+(LitClassifier._with_outliers), for the same reason. `outlier_mix` also shows digits mixed with non-digits, their
+target between the digit and the even spread (MixOE, Zhang et al., WACV 2023): letters and symbols far from every
+digit teach little about a letter that is nearly a digit; the mixtures fill the space between.
 """
 
 from __future__ import annotations
@@ -48,10 +50,14 @@ def exposure_set(config, params, augmenter: BatchAugmenter | None, train=None) -
     training part's inputs, for images `config.outlier_mirrors` mirrored digits of the training side `train` after
     them, and for audio `config.outlier_copies` augmented copies of each recording after them."""
     if not config.outlier_exposure:
-        for option in ("outlier_copies", "outlier_augment", "outlier_mirrors"):
+        for option in ("outlier_copies", "outlier_augment", "outlier_mirrors", "outlier_mix"):
             if getattr(config, option):
                 raise DigitfusionError(option, "needs outlier exposure (outlier_exposure > 0)")
         return None
+    if config.outlier_mix not in MIXES:
+        raise DigitfusionError(f"outlier_mix {config.outlier_mix!r}", f"unknown (choose from {', '.join(MIXES)})")
+    if config.outlier_mix and config.modality != "image":
+        raise DigitfusionError("outlier_mix", "needs an image model")
     if config.outlier_augment and (config.modality != "image" or not config.augment_image):
         raise DigitfusionError("outlier_augment", "needs an image model with image augmentation ops (augment_image)")
     inputs = outlier_inputs(config.modality, params)
@@ -81,6 +87,45 @@ def mirrored_digits(images: torch.Tensor, labels: torch.Tensor, count: int, seed
     rows = torch.nonzero(torch.isin(labels, torch.tensor(MIRRORED))).flatten()
     chosen = rows[torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))[:count]]
     return torch.flip(images[chosen], dims=[-1])
+
+
+MIXES = ("", "mixup", "cutmix")
+
+
+def mixed_outliers(digits: torch.Tensor, labels: torch.Tensor, odd: torch.Tensor, kind: str,
+                   classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each digit image [B, 1, H, W] mixed with a non-digit of `odd` [B, 1, H, W], with a share lam ~ U(0, 1) of
+    the digit: blended pixel by pixel ("mixup") or with a box of the non-digit pasted over 1 - lam of its area
+    ("cutmix", lam then the digit's exact share). Returns the mixtures and their targets [B, classes]:
+    lam on the digit's label plus (1 - lam) spread evenly (MixOE)."""
+    lam = torch.rand(len(digits), device=digits.device)
+    if kind == "mixup":
+        mixed = lam.view(-1, 1, 1, 1) * digits + (1 - lam.view(-1, 1, 1, 1)) * odd
+    else:
+        mixed, lam = _cut_and_paste(digits, odd, lam)
+    spread = torch.full((len(digits), classes), 1 / classes, device=digits.device)
+    targets = lam[:, None] * F.one_hot(labels, classes).float() + (1 - lam[:, None]) * spread
+    return mixed, targets
+
+
+def _cut_and_paste(digits: torch.Tensor, odd: torch.Tensor, lam: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """CutMix (Yun et al., ICCV 2019): per image a box of about 1 - lam of the area, at a random place, taken from
+    `odd`; returns the images and the digit's exact share of each."""
+    height, width = digits.shape[-2:]
+    side = torch.sqrt(1 - lam)
+    box_h, box_w = (side * height).round().long(), (side * width).round().long()
+    top = (torch.rand(len(digits)) * (height - box_h + 1).float()).long()
+    left = (torch.rand(len(digits)) * (width - box_w + 1).float()).long()
+    rows, cols = torch.arange(height).view(1, -1, 1), torch.arange(width).view(1, 1, -1)
+    inside = ((rows >= top.view(-1, 1, 1)) & (rows < (top + box_h).view(-1, 1, 1))
+              & (cols >= left.view(-1, 1, 1)) & (cols < (left + box_w).view(-1, 1, 1)))[:, None]
+    share = 1 - inside.float().mean(dim=(1, 2, 3))
+    return torch.where(inside.to(digits.device), odd, digits), share.to(digits.device)
+
+
+def soft_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of softmax(logits) [B, C] from soft targets [B, C], averaged."""
+    return -(targets * F.log_softmax(logits, dim=-1)).sum(dim=-1).mean()
 
 
 def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
