@@ -64,7 +64,7 @@ class TrainConfig:
     outlier_copies: int = 0  # outlier exposure of audio: augmented copies of each non-digit recording (outliers.py)
     outlier_augment: bool = False  # outlier exposure of images: the non-digits get the digits' image ops (outliers.py)
     outlier_mirrors: int = 0  # outlier exposure of images: this many mirrored training digits as non-digits too
-    outlier_mix: str = ""  # outlier exposure of images: also digits mixed with non-digits, "mixup" or "cutmix"
+    outlier_mix: str = ""  # outlier exposure: also digits mixed with non-digits, "mixup" or "cutmix" (outliers.py)
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}

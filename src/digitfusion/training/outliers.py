@@ -56,8 +56,6 @@ def exposure_set(config, params, augmenter: BatchAugmenter | None, train=None) -
         return None
     if config.outlier_mix not in MIXES:
         raise DigitfusionError(f"outlier_mix {config.outlier_mix!r}", f"unknown (choose from {', '.join(MIXES)})")
-    if config.outlier_mix and config.modality != "image":
-        raise DigitfusionError("outlier_mix", "needs an image model")
     if config.outlier_augment and (config.modality != "image" or not config.augment_image):
         raise DigitfusionError("outlier_augment", "needs an image model with image augmentation ops (augment_image)")
     inputs = outlier_inputs(config.modality, params)
@@ -94,10 +92,10 @@ MIXES = ("", "mixup", "cutmix")
 
 def mixed_outliers(digits: torch.Tensor, labels: torch.Tensor, odd: torch.Tensor, kind: str,
                    classes: int = 10) -> tuple[torch.Tensor, torch.Tensor]:
-    """Each digit image [B, 1, H, W] mixed with a non-digit of `odd` [B, 1, H, W], with a share lam ~ U(0, 1) of
-    the digit: blended pixel by pixel ("mixup") or with a box of the non-digit pasted over 1 - lam of its area
-    ("cutmix", lam then the digit's exact share). Returns the mixtures and their targets [B, classes]:
-    lam on the digit's label plus (1 - lam) spread evenly (MixOE)."""
+    """Each digit's input [B, 1, H, W] (an image, or log-mel [B, 1, n_mels, T]) mixed with a non-digit's of `odd`,
+    with a share lam ~ U(0, 1) of the digit: blended value by value ("mixup") or with a box of the non-digit pasted
+    over 1 - lam of its area ("cutmix", lam then the digit's exact share). Returns the mixtures and their targets
+    [B, classes]: lam on the digit's label plus (1 - lam) spread evenly (MixOE)."""
     lam = torch.rand(len(digits), device=digits.device)
     if kind == "mixup":
         mixed = lam.view(-1, 1, 1, 1) * digits + (1 - lam.view(-1, 1, 1, 1)) * odd
