@@ -101,11 +101,13 @@ def test_the_card_says_how_each_detector_learnt_and_how_well():
     from digitfusion.export.graph import Detector
     from digitfusion.training.config import TrainConfig
 
-    image = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_augment=True)
+    image = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_augment=True,
+                        outlier_mix="mixup")
     audio = TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_copies=2)
     card = detector_card({"image": Detector(nn.Identity(), "image", None, image, 0.99),
                           "audio": Detector(nn.Identity(), "audio", None, audio, 0.096)}, None)
-    assert "(weight 0.5, the non-digits augmented as the digits are, validation accuracy 99.0 %)" in card
+    assert ("(weight 0.5, the non-digits augmented as the digits are, digits mixed with non-digits by mixup toward "
+            "an even answer (MixOE), validation accuracy 99.0 %)") in card
     assert "(weight 1, 2 augmented copies of each non-digit, validation accuracy 9.6 %)" in card
     assert card.count("not used (no calibration chose a threshold for it)") == 2
 

@@ -146,8 +146,10 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
         learnt = "" if found.val_acc is None else f", validation accuracy {100 * found.val_acc:.1f} %"
         augmented = (", the non-digits augmented as the digits are" if config.outlier_augment else
                      f", {config.outlier_copies} augmented copies of each non-digit" if config.outlier_copies else "")
+        mixed = (f", digits mixed with non-digits by {config.outlier_mix} toward an even answer (MixOE)"
+                 if config.outlier_mix else "")
         lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
-                     f"with outlier exposure (weight {config.outlier_exposure:g}{augmented}{learnt}); it never "
+                     f"with outlier exposure (weight {config.outlier_exposure:g}{augmented}{mixed}{learnt}); it never "
                      f"answers, it only flags: {test}.")
     return ("\n\n" + " ".join(lines)) if lines else ""
 
