@@ -109,16 +109,16 @@ def mixed_outliers(digits: torch.Tensor, labels: torch.Tensor, odd: torch.Tensor
 def _cut_and_paste(digits: torch.Tensor, odd: torch.Tensor, lam: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """CutMix (Yun et al., ICCV 2019): per image a box of about 1 - lam of the area, at a random place, taken from
     `odd`; returns the images and the digit's exact share of each."""
-    height, width = digits.shape[-2:]
+    (height, width), device = digits.shape[-2:], digits.device
     side = torch.sqrt(1 - lam)
     box_h, box_w = (side * height).round().long(), (side * width).round().long()
-    top = (torch.rand(len(digits)) * (height - box_h + 1).float()).long()
-    left = (torch.rand(len(digits)) * (width - box_w + 1).float()).long()
-    rows, cols = torch.arange(height).view(1, -1, 1), torch.arange(width).view(1, 1, -1)
+    top = (torch.rand(len(digits), device=device) * (height - box_h + 1)).long()
+    left = (torch.rand(len(digits), device=device) * (width - box_w + 1)).long()
+    rows = torch.arange(height, device=device).view(1, -1, 1)
+    cols = torch.arange(width, device=device).view(1, 1, -1)
     inside = ((rows >= top.view(-1, 1, 1)) & (rows < (top + box_h).view(-1, 1, 1))
               & (cols >= left.view(-1, 1, 1)) & (cols < (left + box_w).view(-1, 1, 1)))[:, None]
-    share = 1 - inside.float().mean(dim=(1, 2, 3))
-    return torch.where(inside.to(digits.device), odd, digits), share.to(digits.device)
+    return torch.where(inside, odd, digits), 1 - inside.float().mean(dim=(1, 2, 3))
 
 
 def soft_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
