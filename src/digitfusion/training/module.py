@@ -13,7 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from digitfusion.training.augment import epoch_seed
 from digitfusion.training.config import TrainConfig
-from digitfusion.training.outliers import mixed_outliers, soft_loss, uniform_loss
+from digitfusion.training.outliers import mixed_outliers, uniform_loss
 
 
 def drop_modalities(batch: dict[str, torch.Tensor], p: float) -> dict[str, torch.Tensor]:
@@ -55,11 +55,11 @@ class LitClassifier(L.LightningModule):
         logits = out["logits"][:size]
         smoothing = self.config.label_smoothing if stage == "train" else 0.0
         loss = F.cross_entropy(logits, batch["label"], label_smoothing=smoothing)
-        if exposed:
-            mixed_from = size + self._odd_count(size)  # digits, then non-digits, then any mixtures
+        if exposed:  # digits, then non-digits, then any mixtures (as many as their soft targets)
+            mixed_from = len(out["logits"]) - (0 if mix_targets is None else len(mix_targets))
             loss = loss + self.config.outlier_exposure * uniform_loss(out["logits"][size:mixed_from])
             if mix_targets is not None:
-                loss = loss + self.config.outlier_exposure * soft_loss(out["logits"][mixed_from:], mix_targets)
+                loss = loss + self.config.outlier_exposure * F.cross_entropy(out["logits"][mixed_from:], mix_targets)
         if stage == "train" and self.config.modality_loss_weight > 0 and "modality_logits" in out:
             loss = loss + self.config.modality_loss_weight * modality_heads_loss(out, batch["label"], smoothing)
         metric = self.accuracy[f"{stage}_acc"]
@@ -68,17 +68,13 @@ class LitClassifier(L.LightningModule):
         self.log(f"{stage}_acc", metric, on_step=False, on_epoch=True, prog_bar=True, batch_size=size)
         return loss
 
-    @staticmethod
-    def _odd_count(size: int) -> int:
-        return max(1, size // 2)
-
     def _with_outliers(self, batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], torch.Tensor | None]:
         """The model's input with half a batch of non-digits after the digits (one forward pass: batch norm sees
         both, as in Hendrycks et al.); drawn with the epoch's seeded generator. With `outlier_augment` the
         non-digits go through the digits' image ops too: otherwise "looks augmented" (a scanned form, a thick
         stroke) would be learnt as "is a digit". With `outlier_mix`, as many digits mixed with those non-digits
         follow, and their soft targets are returned (else None)."""
-        key, count = self.config.modality, self._odd_count(len(batch["label"]))
+        key, count = self.config.modality, max(1, len(batch["label"]) // 2)
         odd = self.outliers[torch.randint(len(self.outliers), (count,))].to(batch[key].device)
         if self.config.outlier_augment and self.augmenter is not None:
             with torch.no_grad():

@@ -35,6 +35,7 @@ from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.inputs import prepare_audio, prepare_image
 from digitfusion.paths import cache_dir
 from digitfusion.training.augment import BatchAugmenter
+from digitfusion.training.augment.image import rectangle_mask
 from digitfusion.training.feature_copies import cached_copy, clips_digest
 
 PART = "training"
@@ -114,16 +115,8 @@ def _cut_and_paste(digits: torch.Tensor, odd: torch.Tensor, lam: torch.Tensor) -
     box_h, box_w = (side * height).round().long(), (side * width).round().long()
     top = (torch.rand(len(digits), device=device) * (height - box_h + 1)).long()
     left = (torch.rand(len(digits), device=device) * (width - box_w + 1)).long()
-    rows = torch.arange(height, device=device).view(1, -1, 1)
-    cols = torch.arange(width, device=device).view(1, 1, -1)
-    inside = ((rows >= top.view(-1, 1, 1)) & (rows < (top + box_h).view(-1, 1, 1))
-              & (cols >= left.view(-1, 1, 1)) & (cols < (left + box_w).view(-1, 1, 1)))[:, None]
+    inside = rectangle_mask(top, left, box_h, box_w, (height, width))
     return torch.where(inside, odd, digits), 1 - inside.float().mean(dim=(1, 2, 3))
-
-
-def soft_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of softmax(logits) [B, C] from soft targets [B, C], averaged."""
-    return -(targets * F.log_softmax(logits, dim=-1)).sum(dim=-1).mean()
 
 
 def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:

@@ -170,12 +170,18 @@ def random_erasing(images: Tensor, gen: torch.Generator, p: float = 0.5, area: t
     rect_w = torch.sqrt(size / aspect).round().clamp(1, w)
     top = torch.floor(uniform(gen, (b,), 0.0, 1.0, images) * (h - rect_h + 1))
     left = torch.floor(uniform(gen, (b,), 0.0, 1.0, images) * (w - rect_w + 1))
-    rows = torch.arange(h, device=images.device, dtype=images.dtype).view(1, h, 1)
-    cols = torch.arange(w, device=images.device, dtype=images.dtype).view(1, 1, w)
-    inside = ((rows >= top.view(b, 1, 1)) & (rows < (top + rect_h).view(b, 1, 1))
-              & (cols >= left.view(b, 1, 1)) & (cols < (left + rect_w).view(b, 1, 1)))
-    erase = (inside & chosen.view(b, 1, 1)).unsqueeze(1)
+    erase = rectangle_mask(top, left, rect_h, rect_w, (h, w)) & chosen.view(b, 1, 1, 1)
     return images.masked_fill(erase, IMAGE_BACKGROUND)
+
+
+def rectangle_mask(top: Tensor, left: Tensor, height: Tensor, width: Tensor, size: tuple[int, int]) -> Tensor:
+    """One axis-aligned rectangle per sample (corner `top`, `left` and sides, each [B], in pixels) as a mask
+    [B, 1, H, W] over an image of `size` (H, W): True inside."""
+    rows = torch.arange(size[0], device=top.device, dtype=top.dtype).view(1, 1, -1, 1)
+    cols = torch.arange(size[1], device=top.device, dtype=top.dtype).view(1, 1, 1, -1)
+    corner = (top.view(-1, 1, 1, 1), left.view(-1, 1, 1, 1))
+    return ((rows >= corner[0]) & (rows < corner[0] + height.view(-1, 1, 1, 1))
+            & (cols >= corner[1]) & (cols < corner[1] + width.view(-1, 1, 1, 1)))
 
 
 def low_rank(images: Tensor, gen: torch.Generator, basis: PCAImages,
