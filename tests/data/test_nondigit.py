@@ -38,3 +38,27 @@ def test_non_digit_set_goes_through_the_input_pipeline(tmp_path):
     for item in audio:
         assert sf.info(str(item.path)).samplerate == 16000
         assert prepare_audio(item.path, LogMelParams()).shape == (8000,), item.description
+
+
+def test_extra_glyphs_are_drawn_only_with_fonts_that_hold_them(tmp_path, monkeypatch):
+    monkeypatch.setitem(nondigit.SIZES, "training", (3, 40, 0, 0))
+    items = nondigit.make_extra_glyphs(tmp_path, "ДΩב")
+    assert [i.description.split()[0] for i in items] == ["'Д'", "'Ω'", "'ב'"] * 3
+    fonts = {font.stem: font for font in nondigit.system_fonts(40)}
+    for item in items:
+        glyph, font = item.description[1], item.description.split()[1]
+        assert nondigit.font_has(fonts[font], glyph), item.description
+    drawn_with = {i.description.split()[1] for i in items if "'ב'" in i.description}
+    assert len(drawn_with) == 3  # each render of a glyph goes to the next font that holds it
+    assert not nondigit.font_has(fonts[font], "\ue000")  # a private-use character: no font draws it
+
+
+def test_extra_glyphs_are_refused_when_a_half_or_a_digit_has_them_or_no_font_draws_them(tmp_path):
+    import pytest
+
+    from digitfusion.errors import DigitfusionError
+
+    for glyphs, problem in (("Д7", "hold a digit or a glyph of the threshold or held-out half: 7"),
+                            ("ДA", "half: A"), ("Д\ue000", "no installed font draws them")):
+        with pytest.raises(DigitfusionError, match=problem):
+            nondigit.make_extra_glyphs(tmp_path, glyphs)

@@ -1,6 +1,8 @@
 """ONNX export: parity with PyTorch on real pairs, checksums, and predict without torch."""
 
+import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 
@@ -53,7 +55,7 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
     """A detector (any unimodal run of that modality, over its own front end; here the unimodal models themselves,
     so their logits must equal image_logits and audio_logits) becomes the graph output {modality}_detector_logits;
     its config hash is recorded, and the calibration chooses its energy threshold among the typicality test's
-    quantiles."""
+    quantiles. Several runs of one modality are an ensemble: here two identical ones."""
     from digitfusion.cli import main
     from digitfusion.evaluation.abstention import DETECTOR_SCORES, TYPICAL_QUANTILES
     from digitfusion.export.build import export_model
@@ -62,7 +64,7 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
     runs = {"image": tiny_pipeline / "seed0" / "image-cnn", "audio": tiny_pipeline / "seed0" / "official" / "audio-cnn"}
     command = ["export", "--run", str(tiny_pipeline), "--data", str(real_root)]
     for bad, problem in ((["image"], "expected MODALITY=DIR"), (["speech=x"], "unknown modality"),
-                         ([f"image={runs['image']}", "image=x"], "a second image detector")):
+                         ([f"image={runs['image']}", f"image={runs['image']}"], "the same image run twice")):
         options = [part for value in bad for part in ("--detector", value)]
         assert main([*command, "--out", str(tmp_path / "n"), *options]) == 2
         err = capsys.readouterr().err
@@ -70,7 +72,10 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
     assert main([*command, "--pretrained", "--detector", f"image={runs['image']}"]) == 2
     assert "come from its recipe" in capsys.readouterr().err
     assert not (tmp_path / "n").exists()
-    assert main([*command, "--out", str(tmp_path / "m"), *(f"--detector={m}={r}" for m, r in runs.items())]) == 0
+    member = tmp_path / "image-member"  # an ensemble of two identical members answers what each does
+    shutil.copytree(runs["image"], member)
+    given = [*(f"--detector={m}={r}" for m, r in runs.items()), f"--detector=image={member}"]
+    assert main([*command, "--out", str(tmp_path / "m"), *given]) == 0
     runner = ExportedRunner(tmp_path / "m")
     rng = np.random.default_rng(0)
     images = rng.normal(size=(2, 1, 28, 28)).astype(np.float32)
@@ -82,15 +87,16 @@ def test_an_outlier_detector_is_exported_beside_the_model_and_calibrated_with_it
         assert detector["output"] == f"{modality}_detector_logits" and detector["quantile"] in TYPICAL_QUANTILES
         assert detector["score"] in DETECTOR_SCORES
         assert (detector["threshold"] is None) == (detector["quantile"] == 1.0)
-    assert runner.preprocessing["detectors"] == {m: TrainConfig.load(r / "config.json").digest()
-                                                 for m, r in runs.items()}
+    digests = {m: TrainConfig.load(r / "config.json").digest() for m, r in runs.items()}
+    assert runner.preprocessing["detectors"] == {"image": [digests["image"]] * 2, "audio": [digests["audio"]]}
     card = (tmp_path / "m" / "model_card.md").read_text()
-    assert card.count("it never answers, it only flags") == 2
+    assert "it never answers, it only flags" in card and "2 more image models" in card
+    assert "they never answer, they only flag" in card
     for run in runs.values():  # each detector's validation accuracy, so that a failed training is seen
         val_acc = json.loads((run / "summary.json").read_text())["val_acc"]
         assert f"validation accuracy {100 * val_acc:.1f} %" in card
     with pytest.raises(DigitfusionError, match="no audio outlier detector run here"):
-        export_model(tiny_pipeline, tmp_path / "n", real_root, detectors={"audio": tmp_path / "nothing"})
+        export_model(tiny_pipeline, tmp_path / "n", real_root, detectors={"audio": [tmp_path / "nothing"]})
     assert not (tmp_path / "n").exists()
 
 
@@ -104,17 +110,39 @@ def test_the_card_says_how_each_detector_learnt_and_how_well():
     image = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_augment=True,
                         outlier_mix="mixup")
     audio = TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_copies=2)
-    card = detector_card({"image": Detector(nn.Identity(), "image", None, image, 0.99),
-                          "audio": Detector(nn.Identity(), "audio", None, audio, 0.096)}, None)
+    card = detector_card({"image": Detector([nn.Identity()], "image", None, [image], [0.99]),
+                          "audio": Detector([nn.Identity()], "audio", None, [audio], [0.096])}, None)
     assert ("(weight 0.5, the non-digits augmented as the digits are, digits mixed with non-digits by mixup toward "
             "an even answer (MixOE), validation accuracy 99.0 %)") in card
     assert "(weight 1, 2 augmented copies of each non-digit, validation accuracy 9.6 %)" in card
+    assert f"A second audio model (audio-cnn at seed 0, config `{audio.digest()}`)" in card
     assert card.count("not used (no calibration chose a threshold for it)") == 2
+    second = dataclasses.replace(image, seed=1, split_seed=0)
+    card = detector_card({"image": Detector([nn.Identity()] * 2, "image", None, [image, second], [0.99, 0.98])}, None)
+    assert (f"2 more image models (image-cnn at seeds 0, 1, configs `{image.digest()}`, `{second.digest()}`, their "
+            "logits averaged)") in card
+    assert "validation accuracy 99.0 %, 98.0 %)" in card
+
+
+def test_an_ensemble_detector_answers_its_members_mean_logits():
+    import torch
+    import torch.nn as nn
+
+    from digitfusion.export.graph import Detector
+
+    class Constant(nn.Module):
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+        def forward(self, inputs):
+            return {"logits": torch.full((len(inputs["image"]), 10), self.value)}
+
+    detector = Detector([Constant(1.0), Constant(4.0)], "image")
+    assert torch.equal(detector(torch.zeros(3, 1, 28, 28)), torch.full((3, 10), 2.5))
 
 
 def test_tampered_model_is_refused(tiny_model, tmp_path):
-    import shutil
-
     copy = tmp_path / "m"
     shutil.copytree(tiny_model, copy)
     with open(copy / "model.onnx", "ab") as handle:

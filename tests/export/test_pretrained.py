@@ -10,7 +10,7 @@ from digitfusion.errors import DigitfusionError
 from digitfusion.export.pretrained import (
     PRETRAINED_DIR,
     RECIPE,
-    recipe_detector,
+    recipe_detectors,
     recipe_fusion,
     recipe_hash,
     recorded_hash,
@@ -49,7 +49,7 @@ def test_the_shipped_model_carries_today_s_choices_made_at_export():
     assert {m: t.get("output") for m, t in typical.items()} == {"image": "image_head_embedding",
                                                                 "audio": "audio_head_embedding"}
     # the recipe's outlier detectors are in the graph, each the one `make model` trains today, and calibrated
-    assert preprocessing["detectors"] == {m: recipe_detector(m).digest() for m in RECIPE["detectors"]}
+    assert preprocessing["detectors"] == {m: [c.digest() for c in recipe_detectors(m)] for m in RECIPE["detectors"]}
     assert {m for m, t in typical.items() if "detector" in t} == set(RECIPE["detectors"])
 
 

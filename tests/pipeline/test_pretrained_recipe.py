@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from digitfusion.export.pretrained import RECIPE, recipe_detector, recipe_encoders, recipe_fusion
+from digitfusion.export.pretrained import RECIPE, recipe_detectors, recipe_encoders, recipe_fusion
 from digitfusion.pipeline import pretrained
 from digitfusion.pipeline.pretrained import detector_dirs, encoder_dirs, train_recipe
 
@@ -16,18 +16,41 @@ def test_each_detector_lives_beside_its_modality_s_encoder(tmp_path):
                     "audio": tmp_path / "seed0" / "official" / recipe_encoders()["audio"]}
     detectors = detector_dirs(runs)
     assert set(detectors) == set(RECIPE["detectors"])
-    for modality, folder in detectors.items():
-        assert folder.parent == runs[modality].parent
-        assert folder.name == f"{RECIPE['detectors'][modality]['model']}-detector"
+    for modality, folders in detectors.items():
+        spec = RECIPE["detectors"][modality]
+        seeds = spec.get("seeds", [RECIPE["seed"]])
+        assert [folder.parent for folder in folders] == [runs[modality].parent] * len(seeds)
+        assert [folder.name for folder in folders] == [
+            f"{spec['model']}-detector" + ("" if seed == RECIPE["seed"] else f"-seed{seed}") for seed in seeds]
 
 
 def test_a_detector_is_its_model_s_recipe_with_the_overrides():
     for modality, spec in RECIPE["detectors"].items():
-        config = recipe_detector(modality)
-        assert (config.model, config.modality) == (spec["model"], modality)
-        assert config.outlier_exposure > 0  # a detector is only worth shipping if it learnt what is not a digit
-        for key, value in spec.items():
-            assert key == "model" or getattr(config, key) == value
+        for config in recipe_detectors(modality):
+            assert (config.model, config.modality) == (spec["model"], modality)
+            assert config.outlier_exposure > 0  # a detector is only worth shipping if it learnt what is not a digit
+            for key, value in spec.items():
+                assert key in ("model", "seeds") or getattr(config, key) == value
+
+
+def test_a_detector_s_seeds_share_the_recipe_s_split(monkeypatch):
+    """Each seed is a member trained on the recipe's split: its validation items are the calibration's."""
+    import dataclasses
+
+    from digitfusion.export import pretrained as recipe
+
+    seed = RECIPE["seed"]
+    monkeypatch.setitem(recipe.RECIPE, "detectors", {"image": {"model": "image-cnn", "outlier_exposure": 0.5,
+                                                               "seeds": [seed + 1, seed, seed + 2]}})
+    configs = recipe_detectors("image")
+    assert [c.seed for c in configs] == [seed + 1, seed, seed + 2]
+    assert [c.data_seed for c in configs] == [seed] * 3
+    assert configs[1].split_seed is None  # the recipe's own seed keeps the hash it always had
+    assert all(dataclasses.replace(c, seed=seed, split_seed=None) == configs[1] for c in configs)
+    assert len({c.digest() for c in configs}) == 3
+    runs = encoder_dirs(Path("p"), "official")
+    assert [f.name for f in detector_dirs(runs)["image"]] == [
+        f"image-cnn-detector-seed{seed + 1}", "image-cnn-detector", f"image-cnn-detector-seed{seed + 2}"]
 
 
 def test_the_recipe_trains_the_detectors_before_the_fusion(tmp_path, monkeypatch):
@@ -49,9 +72,9 @@ def test_the_recipe_trains_the_detectors_before_the_fusion(tmp_path, monkeypatch
     assert train_recipe(Path("data"), tmp_path) == "official"
     folders = [run for _, run in trained]
     detectors = detector_dirs(encoder_dirs(tmp_path, "official"))
-    assert set(detectors.values()) <= set(folders)
+    assert {folder for members in detectors.values() for folder in members} <= set(folders)
     assert trained[-1][0] == recipe_fusion()  # last: it is initialised from the encoders
-    assert len(trained) == 3 + len(detectors)
+    assert len(trained) == 3 + sum(map(len, detectors.values()))
 
 
 def test_a_recipe_run_at_chance_is_refused(tmp_path):

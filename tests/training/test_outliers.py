@@ -223,3 +223,27 @@ def test_outlier_mix_is_refused_where_it_has_no_meaning():
     with pytest.raises(DigitfusionError, match="outlier_mix 'blend': unknown"):
         exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=1.0, outlier_mix="blend"),
                      LogMelParams(), None)
+
+
+def test_outlier_glyphs_add_the_extra_letters_after_the_training_part(small_part):
+    from digitfusion.training.outliers import exposure_set
+
+    params, glyphs = LogMelParams(), "ДΩ"
+    base = exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5), params, None)
+    config = TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_glyphs=glyphs)
+    extended = exposure_set(config, params, None)
+    renders = nondigit.SIZES["training"][0]
+    assert len(extended) == len(base) + renders * len(glyphs) and torch.equal(extended[:len(base)], base)
+    assert any(p.name.startswith("glyphs-") for p in (small_part / "outliers").iterdir())  # cached
+    assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_glyphs="").digest() == \
+        TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5).digest() != config.digest()
+
+
+def test_outlier_glyphs_are_refused_where_they_have_no_meaning():
+    from digitfusion.training.outliers import exposure_set
+
+    with pytest.raises(DigitfusionError, match="outlier_glyphs: needs outlier exposure"):
+        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_glyphs="Д"), LogMelParams(), None)
+    with pytest.raises(DigitfusionError, match="outlier_glyphs: needs an image model"):
+        exposure_set(TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_glyphs="Д"),
+                     LogMelParams(), None)

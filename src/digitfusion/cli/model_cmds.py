@@ -33,8 +33,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                              "src/digitfusion/pretrained/ (what `make model` runs)")
     export.add_argument("--detector", action="append", default=[], metavar="MODALITY=DIR",
                         help="an outlier detector to put in the graph: the run folder of a unimodal model (image or "
-                             "audio) trained with outlier exposure, used only to flag non-digits; repeatable "
-                             "(--pretrained takes the recipe's own)")
+                             "audio) trained with outlier exposure, used only to flag non-digits; repeatable: "
+                             "several runs of one modality are an ensemble, their logits averaged (--pretrained "
+                             "takes the recipe's own)")
     add_data_option(export)
     export.set_defaults(run=run_export)
 
@@ -101,18 +102,19 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_detectors(given: list[str]) -> dict[str, Path]:
-    """--detector MODALITY=DIR options -> {modality: run folder} (checked: known modality, each once)."""
-    detectors: dict[str, Path] = {}
+def parse_detectors(given: list[str]) -> dict[str, list[Path]]:
+    """--detector MODALITY=DIR options -> {modality: [run folder of each member]} (checked: known modality, no run
+    twice)."""
+    detectors: dict[str, list[Path]] = {}
     for item in given:
         modality, sep, folder = item.partition("=")
         if not sep or not folder:
             raise DigitfusionError(f"--detector {item}", "expected MODALITY=DIR, e.g. image=runs/x/seed0/image-cnn")
         if modality not in MODALITIES:
             raise DigitfusionError(f"--detector {item}", f"unknown modality {modality!r} ({' or '.join(MODALITIES)})")
-        if modality in detectors:
-            raise DigitfusionError(f"--detector {item}", f"a second {modality} detector (one per modality)")
-        detectors[modality] = Path(folder)
+        if Path(folder) in detectors.get(modality, []):
+            raise DigitfusionError(f"--detector {item}", f"the same {modality} run twice")
+        detectors.setdefault(modality, []).append(Path(folder))
     return detectors
 
 

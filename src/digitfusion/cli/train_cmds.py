@@ -116,7 +116,7 @@ def run_train(args: argparse.Namespace) -> int:
         return _report(fit(config, require_data_root(args.data), out, resume=args.resume), out)
     config = recipe_from_args(args, args.model)  # option errors first: they need no data
     root = require_data_root(args.data)
-    bundle = load_bundle(root, config.protocol, config.holdout, config.seed,
+    bundle = load_bundle(root, config.protocol, config.holdout, config.data_seed,
                          params=front_end_params(config.features), corpora=config.corpus, images=config.images)
     layout = RunLayout(Path(args.out) if args.out else runs_dir() / "train")
     split = bundle.split.name

@@ -11,6 +11,7 @@ committed.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,8 @@ from digitfusion.data.rendering import INKS, PAPERS, draw_digit, speak, system_f
 from digitfusion.errors import DigitfusionError
 
 HALVES = ("threshold", "held-out")
-PARTS = (*HALVES, "training")
+PART_TRAINING = "training"
+PARTS = (*HALVES, PART_TRAINING)
 # letters and symbols that do not look like a digit (no O, I, l, Z, S, B, b, G, g, q); the training part's also
 # leave out what a digit may look like once cropped to 28 px (! / ( [ j: a 1; $ §: a 5; ? a 2; circles: a 0)
 GLYPHS = {"threshold": "ACEHKMPRUWYadhkmrx#+*", "held-out": "FJLNQTVXefnptwy@&=%",
@@ -83,18 +85,58 @@ def make_images(out: Path, half: str, per_kind: int | None = None) -> list[NonDi
     renders, font_count, default_count, _ = SIZES[half]
     per_kind = default_count if per_kind is None else per_kind
     fonts = system_fonts(font_count) or [None]
-    items = []
-    for k, glyph in enumerate(GLYPHS[half] * renders):
-        font = fonts[k % len(fonts)]
-        paper, ink = PAPERS[k % len(PAPERS)], INKS[int(rng.integers(len(INKS)))]
-        size = int(rng.choice([64, 160, 400]))
-        image = draw_digit(glyph, font, size, int(rng.integers(0, 3)) * size // 100, ink, paper,
-                           float(rng.uniform(-10, 10)))
-        items.append(_save(image, out / f"{half}_glyph_{k}.png", "letter", f"'{glyph}' {font.stem if font else ''}"))
+    items = _glyphs(out, half, GLYPHS[half] * renders, lambda glyph, k: fonts[k % len(fonts)], rng)
     makers = {"scribble": _scribble, "specks": _specks, "texture": _texture}
     for kind, maker in makers.items():
         for k in range(per_kind):
             items.append(_save(maker(rng, k), out / f"{half}_{kind}_{k}.png", kind, f"{kind} {k}"))
+    return items
+
+
+def make_extra_glyphs(out: Path, glyphs: str) -> list[NonDigit]:
+    """More letters for the training part (TrainConfig.outlier_glyphs), rendered as its own are but only with the
+    fonts that hold each glyph (a font without it draws an empty box). Refused: a digit, or a glyph of either half
+    (the halves must stay unseen)."""
+    taken = set("0123456789" + "".join(GLYPHS[half] for half in HALVES))
+    if set(glyphs) & taken:
+        raise DigitfusionError(f"outlier glyphs {glyphs!r}", f"hold a digit or a glyph of the threshold or held-out "
+                                                             f"half: {''.join(sorted(set(glyphs) & taken))}")
+    renders, font_count = SIZES[PART_TRAINING][:2]
+    fonts = system_fonts(font_count)
+    covering = {glyph: [font for font in fonts if font_has(font, glyph)] for glyph in glyphs}
+    missing = "".join(glyph for glyph, found in covering.items() if not found)
+    if missing:
+        raise DigitfusionError(f"outlier glyphs {missing!r}", "no installed font draws them")
+    rng = np.random.default_rng(SEEDS[PART_TRAINING] + 1)  # not the training part's own stream
+    # each glyph's renders go round the fonts that hold it
+    return _glyphs(out, "extra", glyphs * renders,
+                   lambda glyph, k: covering[glyph][(k // len(glyphs)) % len(covering[glyph])], rng)
+
+
+def font_has(font: Path, glyph: str) -> bool:
+    """Whether `font` maps `glyph` to a drawing of its own (fontTools reads its character map)."""
+    return ord(glyph) in _character_map(font)
+
+
+@functools.lru_cache(maxsize=64)
+def _character_map(font: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(font, lazy=True, fontNumber=0) as loaded:
+        return frozenset(loaded.getBestCmap())
+
+
+def _glyphs(out: Path, name: str, sequence: str, font_for, rng: np.random.Generator) -> list[NonDigit]:
+    """The k-th glyph of `sequence` drawn with `font_for(glyph, k)`, a paper, an ink, a size, a stroke and a slant
+    drawn from `rng`, saved as `{name}_glyph_{k}.png`."""
+    items = []
+    for k, glyph in enumerate(sequence):
+        font = font_for(glyph, k)
+        paper, ink = PAPERS[k % len(PAPERS)], INKS[int(rng.integers(len(INKS)))]
+        size = int(rng.choice([64, 160, 400]))
+        image = draw_digit(glyph, font, size, int(rng.integers(0, 3)) * size // 100, ink, paper,
+                           float(rng.uniform(-10, 10)))
+        items.append(_save(image, out / f"{name}_glyph_{k}.png", "letter", f"'{glyph}' {font.stem if font else ''}"))
     return items
 
 

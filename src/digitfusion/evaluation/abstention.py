@@ -144,7 +144,7 @@ def config_bundle(root: Path, config):
     """The Bundle of a (fused) training config: its split protocol, holdout, seed, corpora, image sources."""
     from digitfusion.data.bundle import load_bundle
 
-    return load_bundle(root, config.protocol, config.holdout, config.seed, corpora=config.corpus,
+    return load_bundle(root, config.protocol, config.holdout, config.data_seed, corpora=config.corpus,
                        images=config.images)
 
 

@@ -30,10 +30,10 @@ from digitfusion.training.recipe import image_split
 PARITY_TOLERANCE = 1e-4
 
 
-def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict[str, Path] | None = None
+def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict[str, list[Path]] | None = None
                ) -> tuple[ExportedModel, Path, TrainConfig]:
-    """The fused model with its encoders (and the outlier detectors' runs `detectors`, {modality: run folder}),
-    its split folder, and the fused run's config."""
+    """The fused model with its encoders (and the outlier detectors' runs `detectors`, {modality: [run folder of
+    each member]}), its split folder, and the fused run's config."""
     if not fusion_spec(name).exportable:
         raise DigitfusionError(name, f"cannot be exported (choose a trained fusion: "
                                      f"{', '.join(fusion_names(trained=True))})")
@@ -44,20 +44,28 @@ def load_parts(pipeline: Path, split: str, seed: int, name: str, detectors: dict
     fused, config = load_run(layout.run_dir(name, seed, split))
     image, _ = load_run(layout.run_dir("image-cnn", seed, split, "image", image_split(config)))
     audio, _ = load_run(layout.run_dir(config.encoders.get("audio", "audio-cnn"), seed, split))
-    found = {modality: detector(modality, Path(run)) for modality, run in (detectors or {}).items()}
+    found = {modality: detector(modality, runs) for modality, runs in (detectors or {}).items()}
     model = ExportedModel(fused, image, audio, front_end_params(config.features).frontend(), found)
     return model.eval(), folder, config
 
 
-def detector(modality: str, run: Path) -> Detector:
-    """An outlier detector's run as the graph calls it (audio: over its own front end)."""
-    if not (run / "config.json").is_file():
-        raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
-    model, config = load_run(run)
-    frontend = front_end_params(config.features).frontend() if modality == "audio" else None
-    summary = run / "summary.json"
-    val_acc = json.loads(summary.read_text()).get("val_acc") if summary.is_file() else None
-    return Detector(model, modality, frontend, config, val_acc)
+def detector(modality: str, runs: list[Path]) -> Detector:
+    """An outlier detector's runs (one, or an ensemble's members) as the graph calls them (audio: over their front
+    end, which must be one)."""
+    models, configs, val_accs = [], [], []
+    for run in map(Path, runs):
+        if not (run / "config.json").is_file():
+            raise DigitfusionError(run, f"no {modality} outlier detector run here (`make model` trains it)")
+        model, config = load_run(run)
+        summary = run / "summary.json"
+        models.append(model)
+        configs.append(config)
+        val_accs.append(json.loads(summary.read_text()).get("val_acc") if summary.is_file() else None)
+    features = {config.features for config in configs}
+    if modality == "audio" and len(features) > 1:
+        raise DigitfusionError(runs[0], f"the audio detector's members read different front ends: {sorted(features)}")
+    frontend = front_end_params(configs[0].features).frontend() if modality == "audio" else None
+    return Detector(models, modality, frontend, configs, val_accs)
 
 
 def parity(model: ExportedModel, onnx_folder: Path, root: Path, seed: int, strategy: str, n: int = 256) -> dict:
@@ -138,19 +146,25 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
     """A sentence per outlier detector in the graph (export/graph.py), with the test the calibration chose for it."""
     lines = []
     for modality, found in detectors.items():
-        config = found.config
+        config = found.configs[0]  # an ensemble's members differ only in their seed
         chosen = ((calibration or {}).get("typical", {}).get(modality) or {}).get("detector") or {}
         test = ("not used (no calibration chose a threshold for it)" if chosen.get("threshold") is None else
                 f"an input it scores below {chosen['threshold']:.4g} ({DETECTOR_SCORES[chosen['score']]}; "
                 f"{100 * (1 - chosen['quantile']):.1f} % of the validation items score lower) is \"not a digit\"")
-        learnt = "" if found.val_acc is None else f", validation accuracy {100 * found.val_acc:.1f} %"
+        learnt = ", ".join(f"{100 * acc:.1f} %" for acc in found.val_accs if acc is not None)
+        learnt = f", validation accuracy {learnt}" if learnt else ""
         augmented = (", the non-digits augmented as the digits are" if config.outlier_augment else
                      f", {config.outlier_copies} augmented copies of each non-digit" if config.outlier_copies else "")
         mixed = (f", digits mixed with non-digits by {config.outlier_mix} toward an even answer (MixOE)"
                  if config.outlier_mix else "")
-        lines.append(f"A second {modality} model ({config.model}, config `{config.digest()}`) learnt the same digits "
-                     f"with outlier exposure (weight {config.outlier_exposure:g}{augmented}{mixed}{learnt}); it never "
-                     f"answers, it only flags: {test}.")
+        hashes = ", ".join(f"`{c.digest()}`" for c in found.configs)
+        who = (f"A second {modality} model ({config.model} at seed {config.seed}, config {hashes})"
+               if len(found.configs) == 1 else
+               f"{len(found.configs)} more {modality} models ({config.model} at seeds "
+               f"{', '.join(str(c.seed) for c in found.configs)}, configs {hashes}, their logits averaged)")
+        never = "it never answers, it only flags" if len(found.configs) == 1 else "they never answer, they only flag"
+        lines.append(f"{who} learnt the same digits with outlier exposure (weight {config.outlier_exposure:g}"
+                     f"{augmented}{mixed}{learnt}); {never}: {test}.")
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
@@ -233,14 +247,15 @@ onnxruntime vs PyTorch on {parity_result['pairs']} real test pairs, max |logit d
 
 def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path, split: str = "official",
                  seed: int = 0, fusion: str | None = None, expected_hash: str | None = None,
-                 calibrate=None, choose_alone=None, detectors: dict[str, Path] | None = None) -> dict:
+                 calibrate=None, choose_alone=None, detectors: dict[str, list[Path]] | None = None) -> dict:
     """Export one fused run; with `expected_hash` (the shipped model's recipe) a run of another config is refused.
     `calibrate(runner, root, config) -> dict` (evaluation.abstention.calibrate, passed in by the caller: export
     does not import evaluation) stores the abstention calibration in the folder, chosen on the validation side
     of the fused run's own split and corpora. `choose_alone(runner, root, config) -> dict`
     (evaluation.alone.choose_alone, likewise passed in) picks, on that validation side, which head answers each
-    modality alone; the calibration is then fitted on the answers so chosen. `detectors` ({modality: run folder}):
-    outlier detectors put in the graph beside the model (export/graph.py); their config hashes are recorded."""
+    modality alone; the calibration is then fitted on the answers so chosen. `detectors` ({modality: [run
+    folder of each member]}): outlier detectors put in the graph beside the model (export/graph.py); their config
+    hashes are recorded."""
     fusion = fusion or default_export()
     pipeline, out, strategy, protocol = Path(pipeline), Path(out), fusion, split
     model, folder, config = load_parts(pipeline, split, seed, fusion, detectors)
@@ -256,7 +271,7 @@ def export_model(pipeline: str | os.PathLike, out: str | os.PathLike, root: Path
         preprocessing = {"audio": asdict(LogMelParams()), "front_end": config.features,
                          "image": {"mean": MNIST_MEAN, "std": MNIST_STD, "size": 28}, "strategy": strategy,
                          "protocol": protocol, "seed": seed, "config_hash": config_hash,
-                         "detectors": {m: found.config.digest() for m, found in model.detectors.items()}}
+                         "detectors": {m: [c.digest() for c in found.configs] for m, found in model.detectors.items()}}
         (tmp / PREPROCESSING).write_text(json.dumps(preprocessing, indent=2) + "\n")
         (tmp / CARD).write_text("pending\n")
         write_checksums(tmp)

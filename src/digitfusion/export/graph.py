@@ -9,9 +9,9 @@ image_embedding [B, Di], audio_embedding [B, Da]: the fused model's per-modality
 `digitfusion enrol` builds a person's prototypes from; meaningless where that modality is absent);
 image_head_embedding, audio_head_embedding: the unimodal models' encoder features, under image_logits and
 audio_logits (what the typicality test judges a modality's own answer by, evaluation/typicality.py);
-then, for each modality that has an outlier detector (a unimodal model trained with outlier exposure, used only to
-flag what is not a digit, with its own front end: export/pretrained.py's RECIPE["detectors"]),
-`{modality}_detector_logits` [B, 10].
+then, for each modality that has an outlier detector (unimodal models trained with outlier exposure, used only to
+flag what is not a digit, with their own front end: export/pretrained.py's RECIPE["detectors"]),
+`{modality}_detector_logits` [B, 10] (the mean of its members' logits).
 """
 
 from __future__ import annotations
@@ -39,18 +39,20 @@ def modality_encoder(fused: nn.Module, unimodal: nn.Module, modality: str) -> nn
 
 
 class Detector(nn.Module):
-    """A unimodal model that only flags non-digits, over its own front end: image [B, 1, 28, 28] or wave
-    [B, clip] -> logits [B, 10]."""
+    """Unimodal models that only flag non-digits, over their own front end: image [B, 1, 28, 28] or wave [B, clip]
+    -> logits [B, 10]. Several members (the same recipe at other seeds) are an ensemble: their logits are averaged,
+    as deep ensembles do, so that what one member alone is sure of must convince the others too."""
 
-    def __init__(self, model: nn.Module, modality: str, frontend: nn.Module | None = None, config=None,
-                 val_acc: float | None = None):
+    def __init__(self, members: list[nn.Module], modality: str, frontend: nn.Module | None = None,
+                 configs: list | None = None, val_accs: list[float | None] | None = None):
         super().__init__()
-        self.model, self.modality, self.frontend = model, modality, frontend
-        self.config = config  # the run's TrainConfig (the export records its hash and describes it in the card)
-        self.val_acc = val_acc  # its run's validation accuracy (the card shows it: a failed training is seen)
+        self.members, self.modality, self.frontend = nn.ModuleList(members), modality, frontend
+        self.configs = configs or []  # the runs' TrainConfigs (the export records their hashes, the card shows them)
+        self.val_accs = val_accs or []  # the runs' validation accuracies (the card shows them: a failed run is seen)
 
     def forward(self, raw: torch.Tensor) -> torch.Tensor:
-        return self.model({self.modality: raw if self.frontend is None else self.frontend(raw)})["logits"]
+        inputs = {self.modality: raw if self.frontend is None else self.frontend(raw)}
+        return torch.stack([member(inputs)["logits"] for member in self.members]).mean(dim=0)
 
 
 class ExportedModel(nn.Module):

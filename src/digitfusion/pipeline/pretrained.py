@@ -11,7 +11,7 @@ from digitfusion.export.pretrained import (
     DETECTOR_SUFFIX,
     RECIPE,
     recipe_config,
-    recipe_detector,
+    recipe_detectors,
     recipe_encoders,
     recipe_fusion,
 )
@@ -43,7 +43,8 @@ def train_recipe(root: Path, out: Path, progress: bool = False, hardware: dict |
     write_protocol_files(bundle, seed, layout.split_dir(seed, split))  # the model card counts its speakers
     runs = encoder_dirs(out, split)
     jobs = [(image, runs["image"]), (audio, runs["audio"]),
-            *((recipe_detector(modality), folder) for modality, folder in detector_dirs(runs).items()),
+            *((config, folder) for modality, folders in detector_dirs(runs).items()
+              for config, folder in zip(recipe_detectors(modality), folders, strict=True)),
             (recipe_config(fusion, runs), layout.run_dir(fusion, seed, split))]  # last: it starts from the encoders
     for config, folder in jobs:
         refuse_failed(ensure_run(config, root, folder, data(config), False, progress, hardware=hardware), folder)
@@ -69,6 +70,9 @@ def encoder_dirs(out: Path, split: str) -> dict[str, Path]:
             "audio": layout.run_dir(encoders["audio"], seed, split)}
 
 
-def detector_dirs(runs: dict[str, Path]) -> dict[str, Path]:
-    """{modality: run folder} of the recipe's outlier detectors, beside the encoders' run folders `runs`."""
-    return {m: runs[m].with_name(spec["model"] + DETECTOR_SUFFIX) for m, spec in RECIPE["detectors"].items()}
+def detector_dirs(runs: dict[str, Path]) -> dict[str, list[Path]]:
+    """{modality: [run folder of each member]} of the recipe's outlier detectors, beside the encoders' run folders
+    `runs`: `<model>-detector` at the recipe's seed, `<model>-detector-seed<seed>` at another."""
+    return {m: [runs[m].with_name(spec["model"] + DETECTOR_SUFFIX
+                                  + ("" if config.seed == RECIPE["seed"] else f"-seed{config.seed}"))
+                for config in recipe_detectors(m)] for m, spec in RECIPE["detectors"].items()}

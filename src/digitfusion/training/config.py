@@ -13,7 +13,7 @@ from digitfusion.errors import DigitfusionError
 HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", "precision", "logger")
 # Fields added after runs were made: left out of the config hash at their default (off, empty, zero).
 ADDED_LATER = ("corpus_weights", "outlier_exposure", "feature_copies", "outlier_copies", "outlier_augment",
-               "outlier_mirrors", "outlier_mix")
+               "outlier_mirrors", "outlier_mix", "split_seed", "outlier_glyphs")
 
 
 def front_end_params(features: str):
@@ -42,6 +42,7 @@ class TrainConfig:
     protocol: str = "official"  # split protocol (data/splits.py)
     holdout: str | None = None
     seed: int = 0
+    split_seed: int | None = None  # the split's seed when not `seed` (an ensemble's members share one split)
     epochs: int = 20
     batch_size: int = 128
     optimizer: str = "adamw"  # adamw | sgd
@@ -65,6 +66,7 @@ class TrainConfig:
     outlier_augment: bool = False  # outlier exposure of images: the non-digits get the digits' image ops (outliers.py)
     outlier_mirrors: int = 0  # outlier exposure of images: this many mirrored training digits as non-digits too
     outlier_mix: str = ""  # outlier exposure: also digits mixed with non-digits, "mixup" or "cutmix" (outliers.py)
+    outlier_glyphs: str = ""  # outlier exposure of images: more letters drawn as non-digits (nondigit.py)
     model_kwargs: dict = field(default_factory=dict)
     encoders: dict = field(default_factory=dict)  # fused models: {"image": name, "audio": name} over the defaults
     init_from: dict = field(default_factory=dict)  # fused models: {"image": run_dir, "audio": run_dir}
@@ -76,6 +78,11 @@ class TrainConfig:
     accelerator: str = "auto"  # auto | cpu | gpu (auto: the GPU when torch sees one)
     precision: str = "32-true"  # 32-true | 16-mixed | bf16-mixed
     logger: str = "csv"  # csv | tensorboard (CSV curves are always written: the summary reads them)
+
+    @property
+    def data_seed(self) -> int:
+        """The seed of the split (and so of which items are validation): `split_seed`, else `seed`."""
+        return self.seed if self.split_seed is None else self.split_seed
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True)
@@ -91,8 +98,9 @@ class TrainConfig:
         data.pop({"image": "corpus", "audio": "images"}.get(self.modality, ""), None)
         if self.modality == "image":
             data.pop("corpus_weights")
+        defaults = TrainConfig()
         for key in ADDED_LATER:  # at their default, configs written before them keep their hash
-            if not data.get(key):
+            if data.get(key) == getattr(defaults, key):
                 data.pop(key, None)
         # A unimodal run named with its config hash is known by that hash, not by where its folder is: a
         # pipeline folder that is moved or copied keeps its fused models current.

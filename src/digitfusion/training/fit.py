@@ -97,7 +97,7 @@ def fit(config: TrainConfig, data_root: str | Path, run_dir: str | Path, bundle:
     quiet_lightning()
     L.seed_everything(config.seed, workers=True, verbose=False)
     params = front_end_params(config.features)
-    bundle = bundle or load_bundle(data_root, config.protocol, config.holdout, config.seed, params=params,
+    bundle = bundle or load_bundle(data_root, config.protocol, config.holdout, config.data_seed, params=params,
                                    corpora=config.corpus, images=config.images)
     if config.modality != "image" and bundle.params != params:  # validation would read other features
         raise DigitfusionError(config.model, f"reads {config.features} features, but the data given holds "

@@ -12,7 +12,8 @@ embedding and not taken: it flagged fewer of the threshold half (docs/results.md
 For images, `outlier_augment` passes each batch's non-digits through the digits' image ops as they are drawn
 (LitClassifier._with_outliers), for the same reason. `outlier_mix` also shows digits mixed with non-digits, their
 target between the digit and the even spread (MixOE, Zhang et al., WACV 2023): letters and symbols far from every
-digit teach little about a letter that is nearly a digit; the mixtures fill the space between.
+digit teach little about a letter that is nearly a digit; the mixtures fill the space between. `outlier_glyphs`
+draws more letters (of other scripts: the Latin ones are the halves') with the fonts that hold them.
 """
 
 from __future__ import annotations
@@ -48,10 +49,11 @@ def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
 
 def exposure_set(config, params, augmenter: BatchAugmenter | None, train=None) -> torch.Tensor | None:
     """The non-digits a model (TrainConfig `config`) is exposed to: None without outlier exposure; else the
-    training part's inputs, for images `config.outlier_mirrors` mirrored digits of the training side `train` after
-    them, and for audio `config.outlier_copies` augmented copies of each recording after them."""
+    training part's inputs, for images the extra letters `config.outlier_glyphs` and `config.outlier_mirrors`
+    mirrored digits of the training side `train` after them, and for audio `config.outlier_copies` augmented copies
+    of each recording after them."""
     if not config.outlier_exposure:
-        for option in ("outlier_copies", "outlier_augment", "outlier_mirrors", "outlier_mix"):
+        for option in ("outlier_copies", "outlier_augment", "outlier_mirrors", "outlier_mix", "outlier_glyphs"):
             if getattr(config, option):
                 raise DigitfusionError(option, "needs outlier exposure (outlier_exposure > 0)")
         return None
@@ -59,7 +61,11 @@ def exposure_set(config, params, augmenter: BatchAugmenter | None, train=None) -
         raise DigitfusionError(f"outlier_mix {config.outlier_mix!r}", f"unknown (choose from {', '.join(MIXES)})")
     if config.outlier_augment and (config.modality != "image" or not config.augment_image):
         raise DigitfusionError("outlier_augment", "needs an image model with image augmentation ops (augment_image)")
+    if config.outlier_glyphs and config.modality != "image":
+        raise DigitfusionError("outlier_glyphs", "needs an image model")
     inputs = outlier_inputs(config.modality, params)
+    if config.outlier_glyphs:
+        inputs = torch.cat([inputs, torch.from_numpy(_cached_glyphs(config.outlier_glyphs))])
     if config.outlier_mirrors:
         if config.modality != "image" or train is None:
             raise DigitfusionError("outlier_mirrors", "needs an image model and its training images")
@@ -139,6 +145,23 @@ def _cached_part(modality: str, params: LogMelParams) -> np.ndarray:
         prepared = _prepared(modality, params)
         partial = path.with_suffix(".partial.npy")
         np.save(partial, prepared)
+        partial.replace(path)
+    return np.load(path)
+
+
+def _cached_glyphs(glyphs: str) -> np.ndarray:
+    """Images [M, 1, 28, 28] of the extra glyphs (nondigit.make_extra_glyphs) through the input pipeline, cached."""
+    spec = {"glyphs": glyphs, "seed": nondigit.SEEDS[PART], "sizes": nondigit.SIZES[PART],
+            "fonts": [p.name for p in nondigit.system_fonts(nondigit.SIZES[PART][1])]}
+    key = hashlib.sha1(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+    path = cache_dir() / "outliers" / f"glyphs-{key}.npy"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            items = nondigit.make_extra_glyphs(Path(tmp), glyphs)
+            arrays, refused = nondigit.prepared([item.path for item in items], prepare_image, (1, 28, 28))
+        partial = path.with_suffix(".partial.npy")
+        np.save(partial, arrays[~refused])
         partial.replace(path)
     return np.load(path)
 
