@@ -39,7 +39,7 @@ from digitfusion.training.augment import BatchAugmenter
 from digitfusion.training.augment.image import rectangle_mask
 from digitfusion.training.feature_copies import cached_copy, clips_digest
 
-PART = "training"
+PART = nondigit.PART_TRAINING  # the part a model learns "not a digit" from
 
 
 def uniform_loss(logits: torch.Tensor) -> torch.Tensor:
@@ -139,12 +139,16 @@ def outlier_inputs(modality: str, params: LogMelParams) -> torch.Tensor:
 def _cached_part(modality: str, params: LogMelParams) -> np.ndarray:
     """The training part through the input pipeline (_prepared: images or clips), from the cache, stored there when
     absent."""
-    path = cache_dir() / "outliers" / f"{modality}-{_key(modality, params)}.npy"
+    return _cached(cache_dir() / "outliers" / f"{modality}-{_key(modality, params)}.npy",
+                   lambda: _prepared(modality, params))
+
+
+def _cached(path: Path, make) -> np.ndarray:
+    """The array stored at `path`, made by `make()` and stored there (whole or not at all) when absent."""
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        prepared = _prepared(modality, params)
         partial = path.with_suffix(".partial.npy")
-        np.save(partial, prepared)
+        np.save(partial, make())
         partial.replace(path)
     return np.load(path)
 
@@ -154,16 +158,14 @@ def _cached_glyphs(glyphs: str) -> np.ndarray:
     spec = {"glyphs": glyphs, "seed": nondigit.SEEDS[PART], "sizes": nondigit.SIZES[PART],
             "fonts": [p.name for p in nondigit.system_fonts(nondigit.SIZES[PART][1])]}
     key = hashlib.sha1(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
-    path = cache_dir() / "outliers" / f"glyphs-{key}.npy"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def make() -> np.ndarray:
         with tempfile.TemporaryDirectory() as tmp:
             items = nondigit.make_extra_glyphs(Path(tmp), glyphs)
             arrays, refused = nondigit.prepared([item.path for item in items], prepare_image, (1, 28, 28))
-        partial = path.with_suffix(".partial.npy")
-        np.save(partial, arrays[~refused])
-        partial.replace(path)
-    return np.load(path)
+        return arrays[~refused]
+
+    return _cached(cache_dir() / "outliers" / f"glyphs-{key}.npy", make)
 
 
 def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
