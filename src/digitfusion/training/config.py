@@ -11,7 +11,7 @@ from digitfusion.errors import DigitfusionError
 
 # Where and how a run is computed, not what it computes: left out of the config hash (a run stays current).
 HARDWARE_FIELDS = ("devices", "num_nodes", "lightning_strategy", "accelerator", "precision", "logger")
-# Fields added after runs were made: left out of the config hash at their default (off, empty, zero).
+# Fields added after runs were made: left out of the config hash at their default (off, empty, zero, None).
 ADDED_LATER = ("corpus_weights", "outlier_exposure", "feature_copies", "outlier_copies", "outlier_augment",
                "outlier_mirrors", "outlier_mix", "split_seed", "outlier_glyphs")
 
@@ -42,7 +42,7 @@ class TrainConfig:
     protocol: str = "official"  # split protocol (data/splits.py)
     holdout: str | None = None
     seed: int = 0
-    split_seed: int | None = None  # the split's seed when not `seed` (an ensemble's members share one split)
+    split_seed: int | None = None  # the split's seed when not `seed` (a run at another seed on a recipe's split)
     epochs: int = 20
     batch_size: int = 128
     optimizer: str = "adamw"  # adamw | sgd
