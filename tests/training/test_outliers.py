@@ -215,14 +215,18 @@ def test_the_loss_adds_the_mixtures_soft_targets_after_the_outliers():
     assert torch.allclose(F.cross_entropy(logits, F.softmax(logits * 0 + 1, dim=1)), uniform_loss(logits))
 
 
-def test_outlier_mix_is_refused_where_it_has_no_meaning():
+@pytest.mark.parametrize("settings, problem", [
+    (dict(modality="image", outlier_mix="mixup"), "outlier_mix: needs outlier exposure"),
+    (dict(modality="image", outlier_exposure=1.0, outlier_mix="blend"), "outlier_mix 'blend': unknown"),
+    (dict(modality="image", outlier_glyphs="Д"), "outlier_glyphs: needs outlier exposure"),
+    (dict(modality="audio", outlier_exposure=1.0, outlier_glyphs="Д"), "outlier_glyphs: needs an image model"),
+])
+def test_outlier_mix_and_glyphs_are_refused_where_they_have_no_meaning(settings, problem):
     from digitfusion.training.outliers import exposure_set
 
-    with pytest.raises(DigitfusionError, match="outlier_mix: needs outlier exposure"):
-        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_mix="mixup"), LogMelParams(), None)
-    with pytest.raises(DigitfusionError, match="outlier_mix 'blend': unknown"):
-        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_exposure=1.0, outlier_mix="blend"),
-                     LogMelParams(), None)
+    model = "image-cnn" if settings["modality"] == "image" else "audio-cnn"
+    with pytest.raises(DigitfusionError, match=problem):
+        exposure_set(TrainConfig(model=model, **settings), LogMelParams(), None)
 
 
 def test_outlier_glyphs_add_the_extra_letters_after_the_training_part(small_part):
@@ -237,13 +241,3 @@ def test_outlier_glyphs_add_the_extra_letters_after_the_training_part(small_part
     assert any(p.name.startswith("glyphs-") for p in (small_part / "outliers").iterdir())  # cached
     assert TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5, outlier_glyphs="").digest() == \
         TrainConfig(model="image-cnn", modality="image", outlier_exposure=0.5).digest() != config.digest()
-
-
-def test_outlier_glyphs_are_refused_where_they_have_no_meaning():
-    from digitfusion.training.outliers import exposure_set
-
-    with pytest.raises(DigitfusionError, match="outlier_glyphs: needs outlier exposure"):
-        exposure_set(TrainConfig(model="image-cnn", modality="image", outlier_glyphs="Д"), LogMelParams(), None)
-    with pytest.raises(DigitfusionError, match="outlier_glyphs: needs an image model"):
-        exposure_set(TrainConfig(model="audio-cnn", modality="audio", outlier_exposure=1.0, outlier_glyphs="Д"),
-                     LogMelParams(), None)

@@ -155,8 +155,8 @@ def _cached(path: Path, make) -> np.ndarray:
 
 def _cached_glyphs(glyphs: str) -> np.ndarray:
     """Images [M, 1, 28, 28] of the extra glyphs (nondigit.make_extra_glyphs) through the input pipeline, cached."""
-    spec = {"glyphs": glyphs, "seed": nondigit.SEEDS[PART], "sizes": nondigit.SIZES[PART],
-            "fonts": [p.name for p in nondigit.system_fonts(nondigit.SIZES[PART][1])]}
+    # the training part's own key already covers the seed, sizes and fonts the glyphs are drawn with
+    spec = {"part": _key("image", None), "glyphs": glyphs}
     key = hashlib.sha1(json.dumps(spec, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
 
     def make() -> np.ndarray:
@@ -181,7 +181,7 @@ def _prepared(modality: str, params: LogMelParams) -> np.ndarray:
     return arrays[~refused]
 
 
-def _key(modality: str, params: LogMelParams) -> str:
+def _key(modality: str, params: LogMelParams | None) -> str:
     """Changes with anything that changes the set: its definition and, for audio, the front end's parameters."""
     spec = {name: getattr(nondigit, name)[PART] for name in ("GLYPHS", "WORDS", "SYLLABLES", "VOICES", "SEEDS",
                                                                "SIZES")}
