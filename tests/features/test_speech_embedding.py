@@ -8,8 +8,15 @@ from scipy.signal import resample_poly
 
 from digitfusion.errors import DigitfusionError
 from digitfusion.features import speech_embedding
-from digitfusion.features.speech_embedding import SpeechEmbeddingParams, weight_files
-from digitfusion.features.speech_embedding_torch import SpeechEmbedding, Upsample2, chain_from_onnx
+from digitfusion.features.speech_embedding import SpeechEmbeddingParams, SpeechEmbeddingStemParams, weight_files
+from digitfusion.features.speech_embedding_torch import (
+    SpeechEmbedding,
+    Upsample2,
+    as_windows,
+    chain_from_onnx,
+    pretrained_top,
+    split_blocks,
+)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +105,30 @@ def test_the_clip_is_the_log_mel_front_ends():
     params = SpeechEmbeddingParams()
     np.testing.assert_array_equal(params.prepare(wave), params.clip.prepare(wave))
     assert params.digest() != SpeechEmbeddingParams(step=4).digest()
+
+
+@pytest.mark.parametrize("open_blocks", [1, 2, 4])
+def test_the_stem_then_the_pretrained_top_is_the_whole_embedding(frontend, open_blocks):
+    """What a tuned head starts from is exactly the frozen embedding, wherever the network is cut."""
+    clips = torch.from_numpy(np.stack([speech_like(seed) for seed in range(2)]))
+    stem = SpeechEmbedding(SpeechEmbeddingStemParams(open_blocks=open_blocks))
+    with torch.no_grad():
+        activations = stem(clips)
+        whole = frontend(clips)
+        joined = as_windows(pretrained_top(open_blocks)(activations))
+    assert activations.dim() == 4 and activations.shape[2] > whole.shape[2]  # more frames: not yet pooled
+    torch.testing.assert_close(joined, whole, atol=1e-5, rtol=1e-5)
+
+
+def test_the_default_stem_stops_before_the_last_two_blocks():
+    with torch.no_grad():
+        activations = SpeechEmbedding(SpeechEmbeddingStemParams())(torch.zeros(1, 8000))
+    assert activations.shape == (1, 72, 31, 4)
+    assert SpeechEmbeddingStemParams().digest() != SpeechEmbeddingParams().digest()
+
+
+@pytest.mark.parametrize("open_blocks", [0, 5])
+def test_a_cut_outside_the_network_is_refused(open_blocks):
+    chain = chain_from_onnx(weight_files()["embedding"])
+    with pytest.raises(ValueError, match="open_blocks must be 1 to 4"):
+        split_blocks(chain, open_blocks)

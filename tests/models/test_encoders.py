@@ -2,11 +2,18 @@ import pytest
 import torch
 
 from digitfusion.models import build_model, modality_of
-from digitfusion.models.encoders import AudioCNN, AudioGRU, ImageCNN, SpeechEmbeddingHead, UtteranceNorm
+from digitfusion.models.encoders import (
+    AudioCNN,
+    AudioGRU,
+    ImageCNN,
+    SpeechEmbeddingHead,
+    TunedSpeechEmbeddingHead,
+    UtteranceNorm,
+)
 from digitfusion.models.registry import model_names
 
 INPUTS = {"image-cnn": (4, 1, 28, 28), "audio-cnn": (4, 1, 64, 101), "audio-gru": (4, 1, 64, 101),
-          "lab-cnn": (4, 1, 128, 241), "audio-embed": (4, 1, 9, 96)}
+          "lab-cnn": (4, 1, 128, 241), "audio-embed": (4, 1, 9, 96), "audio-embed-tuned": (4, 72, 31, 4)}
 PAIR = {"image": (4, 1, 28, 28), "audio": (4, 1, 64, 101)}
 
 
@@ -26,6 +33,23 @@ def test_audio_encoders_take_any_length(encoder, frames):
 def test_speech_embedding_head_reads_any_number_of_windows():
     head = SpeechEmbeddingHead(width=16).eval()
     assert head(torch.randn(2, 1, 4, 96)).shape == head(torch.randn(2, 1, 13, 96)).shape == (2, head.feature_dim)
+
+
+def test_the_tuned_head_starts_as_the_head_over_the_frozen_embedding():
+    """Before training, the tuned encoder's blocks are the embedding's own: with the same head it answers as
+    SpeechEmbeddingHead reading the frozen embedding; only its blocks carry an lr_scale."""
+    from digitfusion.features.speech_embedding import SpeechEmbeddingParams, SpeechEmbeddingStemParams
+
+    torch.manual_seed(0)
+    clips = torch.randn(3, 8000) * 0.1
+    tuned, frozen = TunedSpeechEmbeddingHead(width=16).eval(), SpeechEmbeddingHead(width=16).eval()
+    frozen.load_state_dict(tuned.head.state_dict())
+    with torch.no_grad():
+        got = tuned(SpeechEmbeddingStemParams().frontend()(clips))
+        expected = frozen(SpeechEmbeddingParams().frontend()(clips))
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    assert tuned.blocks.lr_scale == 1 / 30 and all(p.requires_grad for p in tuned.blocks.parameters())
+    assert [m for m in tuned.modules() if hasattr(m, "lr_scale")] == [tuned.blocks]
 
 
 def test_utterance_norm_ignores_gain_and_padding_level():

@@ -146,15 +146,16 @@ def test_bf16_mixed_precision_trains_on_cpu(tiny_root, tmp_path):
     assert TrainConfig.load(tmp_path / "bf16" / "config.json").precision == "bf16-mixed"
 
 
-def test_a_fusion_over_the_speech_embedding_keeps_only_the_clips_augmentations():
+@pytest.mark.parametrize("audio_encoder", ["audio-embed", "audio-embed-tuned"])
+def test_a_fusion_over_the_speech_embedding_keeps_only_the_clips_augmentations(audio_encoder):
     """Log-mel ops (VTLP, SpecAugment) would corrupt embeddings: the augmenter keeps the wave ops, then the
-    embedding is recomputed from the augmented clips."""
+    embedding (or its stem) is recomputed from the augmented clips."""
     from digitfusion.training.augment.registry import ops_in
     from digitfusion.training.config import front_end_params
     from digitfusion.training.fit import build_augmenter
     from digitfusion.training.recipe import resolve
 
-    config = resolve("concat", encoders={"audio": "audio-embed"})
+    config = resolve("concat", encoders={"audio": audio_encoder})
     assert {"vtlp", "specaugment"} & set(config.augment_audio)  # the fusion's default list has them
     augmenter = build_augmenter(config, front_end_params(config.features), torch.zeros(4, 1, 28, 28))
     assert augmenter.config.audio and set(augmenter.config.audio) <= set(ops_in("wave"))

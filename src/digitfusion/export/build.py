@@ -170,9 +170,11 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
 
 def audio_card(config: TrainConfig) -> str:
     """What reads the recordings, and where its weights come from when they were not learnt here."""
-    if config.features != "speech-embedding":
+    if not config.features.startswith("speech-embedding"):
         return "an audio CNN (log-mel front end inside the graph)"
-    return ("a small head over a frozen, pretrained speech embedding inside the graph (Google's speech_embedding, "
+    how = ("a frozen, pretrained speech embedding" if config.features == "speech-embedding" else
+           "a pretrained speech embedding whose last two blocks were fine-tuned on the corpora below,")
+    return (f"a small head over {how} inside the graph (Google's speech_embedding, "
             "Lin et al. 2020, trained on ~200 M YouTube clips; the ONNX conversion shipped by openWakeWord 0.4.0, "
             "Apache-2.0; features/speech_embedding.py)")
 

@@ -72,6 +72,16 @@ class SpeechEmbeddingParams:
         return SpeechEmbedding(self)
 
 
+@dataclass(frozen=True)
+class SpeechEmbeddingStemParams(SpeechEmbeddingParams):
+    """The embedding network less its last `open_blocks` blocks (a block: four convolutions, then a max pooling):
+    clips [8000] -> the stem's activations [72, 31, 4] (open_blocks=2). The encoder that reads them
+    (models/encoders.TunedSpeechEmbeddingHead) holds those blocks, starts from their pretrained weights and trains
+    them: a frozen embedding reads a voice unlike all of ours no better than its pretraining lets it."""
+
+    open_blocks: int = 2
+
+
 def weight_files() -> dict[str, Path]:
     """The two ONNX files inside the installed `openwakeword` package (found without importing it), checked."""
     spec = importlib.util.find_spec("openwakeword")

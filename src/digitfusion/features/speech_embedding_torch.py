@@ -109,6 +109,22 @@ def chain_from_onnx(path) -> nn.Sequential:
     return nn.Sequential(PadMel(), *layers)
 
 
+def split_blocks(chain: nn.Sequential, open_blocks: int) -> tuple[nn.Sequential, nn.Sequential]:
+    """The chain cut before its last `open_blocks` blocks: (stem, top). Blocks end at a MaxPool (the last one also
+    holds the final convolution); the first block always stays in the stem."""
+    pools = [i for i, layer in enumerate(chain) if isinstance(layer, nn.MaxPool2d)]
+    if not 0 < open_blocks < len(pools):
+        raise ValueError(f"open_blocks must be 1 to {len(pools) - 1}, not {open_blocks}")
+    cut = pools[len(pools) - open_blocks - 1] + 1
+    return chain[:cut], chain[cut:]
+
+
+def pretrained_top(open_blocks: int) -> nn.Sequential:
+    """The embedding network's last `open_blocks` blocks with their pretrained weights (trainable): stem activations
+    [B, C, T, F] -> [B, 96, W, 1]."""
+    return split_blocks(chain_from_onnx(weight_files()["embedding"]), open_blocks)[1]
+
+
 class PadMel(nn.Module):
     """[B, 76, 32] -> [B, 1, 76, 34]: one zero band either side, as the model's first layer pads."""
 
@@ -145,8 +161,9 @@ def _batch_norm(weights: dict, node, attrs: dict) -> nn.BatchNorm2d:
 
 
 class SpeechEmbedding(nn.Module):
-    """Clips [B, 8000] (8 kHz) -> embeddings [B, 1, W, 96] (W = 9 windows of 775 ms, 80 ms apart). Frozen: its
-    weights never train and it stays in eval mode (its batch norm uses the learnt statistics)."""
+    """Clips [B, 8000] (8 kHz) -> embeddings [B, 1, W, 96] (W = 9 windows of 775 ms, 80 ms apart), or, with
+    SpeechEmbeddingStemParams, the stem's activations [B, 72, 31, 4] (open_blocks=2). Frozen: its weights never
+    train and it stays in eval mode (its batch norm uses the learnt statistics)."""
 
     def __init__(self, params: SpeechEmbeddingParams | None = None):
         super().__init__()
@@ -157,6 +174,9 @@ class SpeechEmbedding(nn.Module):
         self.upsample = Upsample2()
         self.mel = mel_from_onnx(files["mel"])
         self.embedding = chain_from_onnx(files["embedding"])
+        self.open_blocks = getattr(self.params, "open_blocks", 0)
+        if self.open_blocks:
+            self.embedding = split_blocks(self.embedding, self.open_blocks)[0]
         self.requires_grad_(False)
         self.train(False)
 
@@ -171,5 +191,10 @@ class SpeechEmbedding(nn.Module):
         mel = self.mel(waves)  # [B, T, 32]
         # One pass over the whole mel gives every window's embedding (the windows start at multiples of the
         # network's time stride, 8 = p.step): the same numbers as running each 76-frame window alone, ~5x faster.
-        out = self.embedding(mel)  # [B, 96, W, 1]
-        return out.squeeze(3).transpose(1, 2).unsqueeze(1)  # [B, 1, W, 96]
+        out = self.embedding(mel)  # [B, 96, W, 1]; the stem's [B, C, T', F'] when its last blocks are open
+        return out if self.open_blocks else as_windows(out)
+
+
+def as_windows(out: torch.Tensor) -> torch.Tensor:
+    """The network's output [B, 96, W, 1] -> embeddings [B, 1, W, 96]."""
+    return out.squeeze(3).transpose(1, 2).unsqueeze(1)

@@ -112,3 +112,26 @@ class SpeechEmbeddingHead(nn.Module):
         windows = feats.squeeze(1)  # [B, W, 96]
         frames = self.frame(self.norm(windows.transpose(1, 2)).transpose(1, 2))  # [B, W, width]
         return self.project(torch.cat([frames.mean(dim=1), frames.amax(dim=1)], dim=1))
+
+
+class TunedSpeechEmbeddingHead(nn.Module):
+    """The speech embedding's stem activations [B, 72, 31, 4] (features/speech_embedding.SpeechEmbeddingStemParams)
+    -> features [B, feature_dim]: the embedding network's last blocks, from their pretrained weights, give the
+    embeddings [B, 1, W, 96] that a SpeechEmbeddingHead reads. The blocks learn at `block_lr_scale` times the run's
+    rate (the trainer reads a module's `lr_scale`): enough to move toward our digits, little enough to keep what
+    ~200 M clips taught them."""
+
+    def __init__(self, block_lr_scale: float = 1 / 30, **head_kwargs):
+        super().__init__()
+        from digitfusion.features.speech_embedding import SpeechEmbeddingStemParams
+        from digitfusion.features.speech_embedding_torch import pretrained_top
+
+        self.blocks = pretrained_top(SpeechEmbeddingStemParams().open_blocks)
+        self.blocks.lr_scale = block_lr_scale
+        self.head = SpeechEmbeddingHead(**head_kwargs)
+        self.feature_dim = self.head.feature_dim
+
+    def forward(self, feats: torch.Tensor) -> torch.Tensor:
+        from digitfusion.features.speech_embedding_torch import as_windows
+
+        return self.head(as_windows(self.blocks(feats)))

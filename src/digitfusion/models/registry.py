@@ -27,7 +27,7 @@ class EncoderSpec:
     name: str
     modality: str  # image | audio
     target: str  # "module:Class" of the encoder
-    features: str = "logmel"  # logmel | lab (the lab's torchaudio-default front end) | speech-embedding
+    features: str = "logmel"  # logmel | lab (the lab's torchaudio-default front end) | speech-embedding[-stem]
     own_head: bool = False  # the encoder already ends in its classifier (the lab's CNN)
 
 
@@ -36,6 +36,8 @@ ENCODERS: dict[str, EncoderSpec] = {spec.name: spec for spec in (
     EncoderSpec("audio-cnn", "audio", "digitfusion.models.encoders:AudioCNN"),
     EncoderSpec("audio-gru", "audio", "digitfusion.models.encoders:AudioGRU"),
     EncoderSpec("audio-embed", "audio", "digitfusion.models.encoders:SpeechEmbeddingHead", features="speech-embedding"),
+    EncoderSpec("audio-embed-tuned", "audio", "digitfusion.models.encoders:TunedSpeechEmbeddingHead",
+                features="speech-embedding-stem"),
     EncoderSpec("lab-cnn", "audio", "digitfusion.models.lab_cnn:LabAudioCNN", features="lab", own_head=True),
 )}
 # The encoders a fused model uses unless its config names others (any encoder of the modality can be fused).

@@ -18,11 +18,16 @@ ADDED_LATER = ("corpus_weights", "outlier_exposure", "feature_copies", "outlier_
 
 def front_end_params(features: str):
     """The audio front end's parameters of a config: LogMelParams, the lab's LabMelParams, or the pretrained
-    speech embedding's SpeechEmbeddingParams."""
+    speech embedding's SpeechEmbeddingParams (or its stem's, SpeechEmbeddingStemParams, for an encoder that tunes
+    the embedding's last blocks)."""
     if features == "speech-embedding":
         from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 
         return SpeechEmbeddingParams()
+    if features == "speech-embedding-stem":
+        from digitfusion.features.speech_embedding import SpeechEmbeddingStemParams
+
+        return SpeechEmbeddingStemParams()
     if features == "lab":
         from digitfusion.features.lab_mel import LabMelParams
 
@@ -36,7 +41,7 @@ def front_end_params(features: str):
 class TrainConfig:
     model: str = "image-cnn"  # a name of models.registry.model_names()
     modality: str = "image"  # image | audio | pair
-    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end) | speech-embedding
+    features: str = "logmel"  # logmel | lab (the seed lab's torchaudio-default front end) | speech-embedding[-stem]
     corpus: list[str] = field(default_factory=lambda: ["fsdd"])  # speech corpora (data/corpora), mixed
     images: list[str] = field(default_factory=lambda: ["mnist"])  # image sources, mixed
     protocol: str = "official"  # split protocol (data/splits.py)

@@ -25,6 +25,7 @@ from digitfusion.atomic import write_text
 from digitfusion.data.bundle import Bundle, load_bundle
 from digitfusion.errors import DigitfusionError
 from digitfusion.features.pca import PCAImages
+from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.models import build_model as build_named
 from digitfusion.plots import curves_figure, save
 from digitfusion.training.augment import LOW_RANK_MAX, AugmentConfig, BatchAugmenter
@@ -58,7 +59,7 @@ def build_model(config: TrainConfig, initialise: bool = False) -> torch.nn.Modul
 def build_augmenter(config: TrainConfig, params, train_images: torch.Tensor) -> BatchAugmenter | None:
     image = tuple(config.augment_image) if config.modality in ("image", "pair") else ()
     audio = tuple(config.augment_audio) if config.modality in ("audio", "pair") and config.features != "lab" else ()
-    if config.features == "speech-embedding":  # log-mel ops mean nothing to embeddings: the clip's ops only
+    if isinstance(params, SpeechEmbeddingParams):  # log-mel ops mean nothing to embeddings: the clip's ops only
         audio = tuple(name for name in audio if name in ops_in("wave"))
     if not image and not audio:
         return None

@@ -36,6 +36,18 @@ def modality_heads_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, smoo
     return total
 
 
+def parameter_groups(model: nn.Module, lr: float) -> list[dict]:
+    """The trainable parameters grouped by rate: those of a submodule with an `lr_scale` attribute (pretrained
+    weights that should move slowly) train at lr * lr_scale, every other at lr."""
+    scale_of = {id(p): module.lr_scale for module in model.modules() if hasattr(module, "lr_scale")
+                for p in module.parameters()}
+    groups: dict[float, list] = {}
+    for p in model.parameters():
+        if p.requires_grad:
+            groups.setdefault(scale_of.get(id(p), 1.0), []).append(p)
+    return [{"params": ps, "lr": lr * scale} for scale, ps in groups.items()]
+
+
 class LitClassifier(L.LightningModule):
     def __init__(self, model: nn.Module, config: TrainConfig, augmenter: nn.Module | None = None,
                  outliers: torch.Tensor | None = None):
@@ -108,7 +120,7 @@ class LitClassifier(L.LightningModule):
 
     def configure_optimizers(self):
         c = self.config
-        params = [p for p in self.model.parameters() if p.requires_grad]
+        params = parameter_groups(self.model, c.lr)
         if c.optimizer == "sgd":
             optimizer = torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
         else:
@@ -117,7 +129,8 @@ class LitClassifier(L.LightningModule):
             return optimizer
         steps = int(self.trainer.estimated_stepping_batches)
         if c.scheduler == "onecycle":
-            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=c.lr, total_steps=max(steps, 1),
+            scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=[g["lr"] for g in params],
+                                                            total_steps=max(steps, 1),
                                                             pct_start=0.2)
         else:
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(steps, 1))
