@@ -168,12 +168,19 @@ def detector_card(detectors: dict[str, Detector], calibration: dict | None) -> s
     return ("\n\n" + " ".join(lines)) if lines else ""
 
 
+BLOCKS = ("block was", "two blocks were", "three blocks were", "four blocks were")  # split_blocks opens 1 to 4
+
+
 def audio_card(config: TrainConfig) -> str:
     """What reads the recordings, and where its weights come from when they were not learnt here."""
-    if not config.features.startswith("speech-embedding"):
+    from digitfusion.features.speech_embedding import SpeechEmbeddingParams
+
+    params = front_end_params(config.features)
+    if not isinstance(params, SpeechEmbeddingParams):
         return "an audio CNN (log-mel front end inside the graph)"
-    how = ("a frozen, pretrained speech embedding" if config.features == "speech-embedding" else
-           "a pretrained speech embedding whose last two blocks were fine-tuned on the corpora below,")
+    tuned = getattr(params, "open_blocks", 0)  # the stem's params: the encoder fine-tuned the blocks above it
+    how = ("a frozen, pretrained speech embedding" if not tuned else
+           f"a pretrained speech embedding whose last {BLOCKS[tuned - 1]} fine-tuned on the corpora below,")
     return (f"a small head over {how} inside the graph (Google's speech_embedding, "
             "Lin et al. 2020, trained on ~200 M YouTube clips; the ONNX conversion shipped by openWakeWord 0.4.0, "
             "Apache-2.0; features/speech_embedding.py)")
