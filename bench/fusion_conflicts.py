@@ -1,6 +1,7 @@
 """Which modality a trained fused run trusts, on its split's VALIDATION side only (the test side is not read).
 
-Each validation recording is paired with K validation images, first of its own digit, then of K other digits:
+Each validation recording is paired with PAIRS_PER_CLIP validation images of its own digit, then with as many of other
+digits. "Alone" is the fused model's own per-modality head (what it answers when the other modality is missing):
 - matching pairs: how many of those whose recording alone is read wrong (and image alone right) the fusion still
   answers right, and the converse: does a wrong modality outvote the right one?
 - conflicting pairs (image of one digit, recording of another, each read right alone): the share of answers that
