@@ -25,7 +25,7 @@ import torch
 from digitfusion.data.bundle import load_bundle
 from digitfusion.paths import require_data_root
 from digitfusion.training.checkpoint import load_run
-from digitfusion.training.config import TrainConfig, front_end_params
+from digitfusion.training.config import front_end_params
 
 PAIRS_PER_CLIP = 5
 
@@ -43,11 +43,9 @@ def pair_rows(image_labels: np.ndarray, audio_labels: np.ndarray, same: bool, se
 
 @torch.no_grad()
 def measure(root: Path, run: Path) -> dict:
-    model, config = load_run(run)
-    audio_config = TrainConfig.load(Path(config.init_from["audio"]) / "config.json")
-    params = front_end_params(audio_config.features)
-    val = load_bundle(root, config.protocol, config.holdout, config.seed, params=params, corpora=config.corpus,
-                      images=config.images)["val"]
+    model, config = load_run(run)  # a fused run's config names its audio encoder's front end
+    val = load_bundle(root, config.protocol, config.holdout, config.seed, params=front_end_params(config.features),
+                      corpora=config.corpus, images=config.images)["val"]
     model.eval()
     features = {"image": torch.cat([model.encoders["image"](x) for x in val.images.split(512)]),
                 "audio": torch.cat([model.encoders["audio"](x) for x in val.audio.split(256)])}

@@ -20,6 +20,7 @@ from digitfusion.export.graph import Detector, ExportedModel, export_onnx
 from digitfusion.export.runtime import CARD, CHECKSUMS, MODEL, PREPROCESSING, ExportedRunner, sha256
 from digitfusion.features.image import MNIST_MEAN, MNIST_STD
 from digitfusion.features.mel import LogMelParams
+from digitfusion.features.speech_embedding import SpeechEmbeddingParams
 from digitfusion.models.registry import default_export, fusion_names
 from digitfusion.models.registry import fusion as fusion_spec
 from digitfusion.runs import RunLayout
@@ -173,14 +174,12 @@ BLOCKS = ("block was", "two blocks were", "three blocks were", "four blocks were
 
 def audio_card(config: TrainConfig) -> str:
     """What reads the recordings, and where its weights come from when they were not learnt here."""
-    from digitfusion.features.speech_embedding import SpeechEmbeddingParams
-
     params = front_end_params(config.features)
     if not isinstance(params, SpeechEmbeddingParams):
         return "an audio CNN (log-mel front end inside the graph)"
-    tuned = getattr(params, "open_blocks", 0)  # the stem's params: the encoder fine-tuned the blocks above it
-    how = ("a frozen, pretrained speech embedding" if not tuned else
-           f"a pretrained speech embedding whose last {BLOCKS[tuned - 1]} fine-tuned on the corpora below,")
+    how = ("a frozen, pretrained speech embedding" if not params.open_blocks else
+           f"a pretrained speech embedding whose last {BLOCKS[params.open_blocks - 1]} fine-tuned on the corpora "
+           "below,")
     return (f"a small head over {how} inside the graph (Google's speech_embedding, "
             "Lin et al. 2020, trained on ~200 M YouTube clips; the ONNX conversion shipped by openWakeWord 0.4.0, "
             "Apache-2.0; features/speech_embedding.py)")

@@ -46,6 +46,9 @@ class SpeechEmbeddingParams:
     weights: str = "openwakeword-0.4.0"
 
     store_waves = True  # augmentation works on the clips, as for log-mel
+    # The blocks an encoder fine-tunes above these features: none, the whole embedding is frozen (the stem's params
+    # make it a field; here a class attribute, so the frozen embedding's runs keep their config hash).
+    open_blocks = 0
 
     @property
     def sample_rate(self) -> int:

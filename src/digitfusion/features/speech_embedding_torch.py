@@ -174,7 +174,7 @@ class SpeechEmbedding(nn.Module):
         self.upsample = Upsample2()
         self.mel = mel_from_onnx(files["mel"])
         self.embedding = chain_from_onnx(files["embedding"])
-        self.open_blocks = getattr(self.params, "open_blocks", 0)
+        self.open_blocks = self.params.open_blocks
         if self.open_blocks:
             self.embedding = split_blocks(self.embedding, self.open_blocks)[0]
         self.requires_grad_(False)
